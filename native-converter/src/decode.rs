@@ -1,0 +1,461 @@
+//! The decode front end: container probing, track choice, sample-accurate
+//! trimming and downmixing.
+//!
+//! It hands out blocks of planar `f32` (one or two channels) a packet at a
+//! time, so the pipeline never holds more than one packet's worth of audio.
+//! Packets of other tracks (video) are dropped unread by the decoder. The
+//! priming samples an encoder put before the audio (MP3 LAME tags via
+//! symphonia's gapless mode, MP4 edit lists via [`crate::mp4_edits`]) are cut,
+//! so the output lines up with the source the way ffmpeg presents it.
+//!
+//! symphonia can panic on some malformed inputs; every call into it is made
+//! through [`guard`], which turns a panic into [`ConvertError::Corrupt`], so a
+//! hostile upload fails its job instead of crashing the worker.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use symphonia::core::audio::{AudioBuffer, Signal, SignalSpec};
+use symphonia::core::codecs::{self, CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::mix::Downmix;
+use crate::mp4_edits::{self, EditTrim};
+use crate::ConvertError;
+
+/// Consecutive undecodable packets after which the input counts as corrupt.
+const MAX_CONSECUTIVE_BAD_PACKETS: u32 = 16;
+/// Longest silence (frames) put in place of one undecodable packet.
+const MAX_CONCEALED_FRAMES: u64 = 1 << 16;
+
+/// What the decoder found out about the audio track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioInfo {
+    /// Sample rate of the decoded audio, in Hz.
+    pub sample_rate: u32,
+    /// Channels in the source track.
+    pub source_channels: usize,
+    /// Channels handed out (1 or 2).
+    pub channels: usize,
+    /// Short name of the codec.
+    pub codec: String,
+    /// Frames the track should yield after trimming, when the container says.
+    pub expected_frames: Option<u64>,
+}
+
+/// A block of decoded audio: one `Vec` per output channel, equal lengths.
+#[derive(Debug, Default, Clone)]
+pub struct PcmBlock {
+    /// Planar samples, nominally in `[-1, 1]`.
+    pub planes: Vec<Vec<f32>>,
+}
+
+impl PcmBlock {
+    /// Frames in the block.
+    pub fn frames(&self) -> usize {
+        self.planes.first().map_or(0, Vec::len)
+    }
+
+    fn reset(&mut self, channels: usize) {
+        self.planes.resize_with(channels, Vec::new);
+        self.planes.iter_mut().for_each(Vec::clear);
+    }
+}
+
+/// Streaming decoder of an input's default audio track.
+pub struct AudioDecoder {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    info: AudioInfo,
+    mix: Downmix,
+    to_skip: u64,
+    remaining: Option<u64>,
+    emitted: u64,
+    scratch: Option<AudioBuffer<f32>>,
+    pending: Option<PcmBlock>,
+    consecutive_bad: u32,
+}
+
+/// Runs a call into symphonia, turning a panic into a typed error.
+pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, ConvertError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|_| ConvertError::Corrupt {
+        detail: format!("the decoder gave up while {what}"),
+    })
+}
+
+fn codec_name(codec: codecs::CodecType) -> String {
+    if let Some(desc) = symphonia::default::get_codecs().get_codec(codec) {
+        return desc.short_name.to_string();
+    }
+    let known = [
+        (codecs::CODEC_TYPE_OPUS, "opus"),
+        (codecs::CODEC_TYPE_ALAC, "alac"),
+        (codecs::CODEC_TYPE_AC4, "ac4"),
+        (codecs::CODEC_TYPE_EAC3, "eac3"),
+        (codecs::CODEC_TYPE_DCA, "dts"),
+        (codecs::CODEC_TYPE_SPEEX, "speex"),
+        (codecs::CODEC_TYPE_WAVPACK, "wavpack"),
+        (codecs::CODEC_TYPE_MP1, "mp1"),
+        (codecs::CODEC_TYPE_MP2, "mp2"),
+    ];
+    known
+        .iter()
+        .find(|(c, _)| *c == codec)
+        .map_or_else(|| format!("with id {codec}"), |(_, n)| (*n).to_string())
+}
+
+fn is_audio(params: &CodecParameters) -> bool {
+    params.sample_rate.is_some() || params.channels.is_some()
+}
+
+fn probe_error(err: SymError) -> ConvertError {
+    match err {
+        SymError::Unsupported(_) => ConvertError::UnsupportedFormat,
+        SymError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => {
+            ConvertError::TruncatedContainer
+        }
+        SymError::IoError(e) => ConvertError::io("reading the input", e),
+        other => ConvertError::Corrupt {
+            detail: format!("the container headers are damaged ({other})"),
+        },
+    }
+}
+
+/// Whether the first bytes look like an ISO-BMFF (MP4/MOV/M4A) file.
+fn looks_like_mp4(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    let ok = File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok();
+    ok && matches!(
+        &head[4..8],
+        b"ftyp" | b"moov" | b"mdat" | b"wide" | b"free" | b"skip"
+    )
+}
+
+impl AudioDecoder {
+    /// Opens a media file and prepares its default audio track.
+    ///
+    /// # Errors
+    /// Every kind of bad input gives its own [`ConvertError`] variant.
+    pub fn open(path: &Path) -> Result<Self, ConvertError> {
+        let file = File::open(path)
+            .map_err(|e| ConvertError::io(format!("opening {}", path.display()), e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| ConvertError::io(format!("reading {}", path.display()), e))?
+            .len();
+        if len == 0 {
+            return Err(ConvertError::Empty);
+        }
+        let extension = path.extension().and_then(|e| e.to_str());
+        let mut this = Self::from_source(Box::new(file), extension)?;
+        if looks_like_mp4(path) {
+            let mut file =
+                File::open(path).map_err(|e| ConvertError::io("reopening the input", e))?;
+            // An unreadable edit list only costs alignment, not the conversion.
+            if let Ok(Some(trim)) =
+                mp4_edits::audio_trim(&mut file, this.track_id as usize, this.info.sample_rate)
+            {
+                this.apply_edit(trim);
+            }
+        }
+        this.prime()?;
+        Ok(this)
+    }
+
+    /// Opens media from any source (used by [`AudioDecoder::open`] and by the
+    /// fuzz tests). `extension` is a hint only. No MP4 edit list is applied
+    /// and nothing is decoded yet: call [`AudioDecoder::next_block`].
+    ///
+    /// # Errors
+    /// See [`AudioDecoder::open`].
+    pub fn from_source(
+        source: Box<dyn MediaSource>,
+        extension: Option<&str>,
+    ) -> Result<Self, ConvertError> {
+        let stream = MediaSourceStream::new(source, Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = extension {
+            hint.with_extension(ext);
+        }
+        let format_opts = FormatOptions {
+            enable_gapless: true,
+            ..Default::default()
+        };
+        let probed = guard("reading the container", || {
+            symphonia::default::get_probe().format(
+                &hint,
+                stream,
+                &format_opts,
+                &MetadataOptions::default(),
+            )
+        })?
+        .map_err(probe_error)?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| is_audio(&t.codec_params))
+            .ok_or(ConvertError::NoAudioTrack)?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        if params.codec == CODEC_TYPE_NULL
+            || symphonia::default::get_codecs()
+                .get_codec(params.codec)
+                .is_none()
+        {
+            return Err(ConvertError::UnsupportedCodec {
+                codec: codec_name(params.codec),
+            });
+        }
+        let decoder = guard("starting the audio decoder", || {
+            symphonia::default::get_codecs().make(&params, &DecoderOptions::default())
+        })?
+        .map_err(|e| ConvertError::UnsupportedCodec {
+            codec: format!("{} ({e})", codec_name(params.codec)),
+        })?;
+        let source_channels = params.channels.map_or(0, |c| c.count());
+        let mix = Downmix::for_layout(params.channels.unwrap_or_default(), source_channels);
+        let info = AudioInfo {
+            sample_rate: params.sample_rate.unwrap_or(0),
+            source_channels,
+            channels: mix.out_channels(),
+            codec: codec_name(params.codec),
+            expected_frames: params.n_frames,
+        };
+        Ok(Self {
+            format,
+            decoder,
+            track_id,
+            info,
+            mix,
+            to_skip: 0,
+            remaining: None,
+            emitted: 0,
+            scratch: None,
+            pending: None,
+            consecutive_bad: 0,
+        })
+    }
+
+    fn apply_edit(&mut self, trim: EditTrim) {
+        self.to_skip = trim.skip;
+        self.remaining = trim.length;
+        if trim.length.is_some() {
+            self.info.expected_frames = trim.length;
+        } else if let Some(n) = self.info.expected_frames {
+            self.info.expected_frames = Some(n.saturating_sub(trim.skip));
+        }
+    }
+
+    /// Decodes the first block so that the real sample rate and channel
+    /// layout are known before the encoder is built.
+    fn prime(&mut self) -> Result<(), ConvertError> {
+        let mut first = PcmBlock::default();
+        if !self.next_block(&mut first)? {
+            return Err(ConvertError::NoAudio);
+        }
+        self.pending = Some(first);
+        Ok(())
+    }
+
+    /// The audio track's properties.
+    pub fn info(&self) -> &AudioInfo {
+        &self.info
+    }
+
+    /// Frames handed out so far.
+    pub fn frames_emitted(&self) -> u64 {
+        self.emitted
+    }
+
+    /// Fills `out` with the next block of audio. Returns `Ok(false)` at the end
+    /// of the track (then `out` is empty).
+    ///
+    /// # Errors
+    /// [`ConvertError::Truncated`] when the file ends early,
+    /// [`ConvertError::Corrupt`] when packets cannot be decoded.
+    pub fn next_block(&mut self, out: &mut PcmBlock) -> Result<bool, ConvertError> {
+        if let Some(pending) = self.pending.take() {
+            *out = pending;
+            return Ok(true);
+        }
+        out.reset(self.info.channels);
+        loop {
+            if self.remaining == Some(0) {
+                return Ok(false);
+            }
+            let packet = match guard("reading a packet", || self.format.next_packet())? {
+                Ok(packet) => packet,
+                Err(SymError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
+                    return self.at_end()
+                }
+                Err(SymError::ResetRequired) => return self.at_end(),
+                Err(SymError::IoError(e)) => return Err(ConvertError::io("reading the input", e)),
+                Err(e) => {
+                    return Err(ConvertError::Corrupt {
+                        detail: format!("the container is damaged ({e})"),
+                    })
+                }
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            self.decode_packet(&packet, out)?;
+            if out.frames() > 0 {
+                self.emitted += out.frames() as u64;
+                return Ok(true);
+            }
+        }
+    }
+
+    fn at_end(&mut self) -> Result<bool, ConvertError> {
+        let rate = f64::from(self.info.sample_rate.max(1));
+        if let Some(expected) = self.info.expected_frames {
+            // Allow a little slack for containers whose announced length is
+            // an estimate; a cut-off file misses far more than this.
+            let slack = u64::from(self.info.sample_rate) / 4;
+            if self.emitted + slack < expected {
+                return Err(ConvertError::Truncated {
+                    decoded_secs: self.emitted as f64 / rate,
+                    expected_secs: expected as f64 / rate,
+                });
+            }
+        }
+        Ok(false)
+    }
+
+    fn decode_packet(&mut self, packet: &Packet, out: &mut PcmBlock) -> Result<(), ConvertError> {
+        let decoder = &mut self.decoder;
+        let decoded = match guard("decoding audio", || decoder.decode(packet))? {
+            Ok(decoded) => decoded,
+            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                self.consecutive_bad += 1;
+                if self.consecutive_bad > MAX_CONSECUTIVE_BAD_PACKETS {
+                    return Err(ConvertError::Corrupt {
+                        detail: format!(
+                            "{} audio packets in a row could not be decoded",
+                            self.consecutive_bad
+                        ),
+                    });
+                }
+                // Keep the timeline: a damaged packet becomes silence.
+                let frames = packet.dur().min(MAX_CONCEALED_FRAMES) as usize;
+                let silence = vec![0.0f32; frames];
+                let planes: Vec<&[f32]> = (0..self.info.channels).map(|_| &silence[..]).collect();
+                let mix = Downmix::for_layout(Default::default(), planes.len());
+                push_planes(
+                    &mix,
+                    &mut self.to_skip,
+                    &mut self.remaining,
+                    &planes,
+                    frames,
+                    out,
+                );
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(ConvertError::Corrupt {
+                    detail: format!("the audio stream cannot be decoded ({e})"),
+                })
+            }
+        };
+        self.consecutive_bad = 0;
+        let spec = *decoded.spec();
+        check_spec(&mut self.info, &mut self.mix, self.emitted == 0, &spec)?;
+        let frames = decoded.frames();
+        let scratch = match &mut self.scratch {
+            Some(buf) if buf.capacity() >= frames && *buf.spec() == spec => buf,
+            slot => slot.insert(AudioBuffer::new(
+                decoded.capacity().max(frames) as u64,
+                spec,
+            )),
+        };
+        decoded.convert(scratch);
+        let planes: Vec<&[f32]> = (0..spec.channels.count())
+            .map(|c| scratch.chan(c))
+            .collect();
+        push_planes(
+            &self.mix,
+            &mut self.to_skip,
+            &mut self.remaining,
+            &planes,
+            frames,
+            out,
+        );
+        Ok(())
+    }
+}
+
+/// Checks a decoded buffer's layout against the track's; the first buffer
+/// may correct what the container said.
+fn check_spec(
+    info: &mut AudioInfo,
+    mix: &mut Downmix,
+    first: bool,
+    spec: &SignalSpec,
+) -> Result<(), ConvertError> {
+    let count = spec.channels.count();
+    if spec.rate == 0 || count == 0 {
+        return Err(ConvertError::UnsupportedLayout {
+            detail: format!("{} Hz, {count} channels", spec.rate),
+        });
+    }
+    if first && info.source_channels != count {
+        // The container did not say (or was wrong): trust the decoder.
+        *mix = Downmix::for_layout(spec.channels, count);
+        info.source_channels = count;
+        info.channels = mix.out_channels();
+    }
+    if info.sample_rate == 0 {
+        info.sample_rate = spec.rate;
+    }
+    if spec.rate != info.sample_rate || count != info.source_channels {
+        return Err(ConvertError::UnsupportedLayout {
+            detail: format!(
+                "the stream changes from {} Hz, {} channels to {} Hz, {count} channels",
+                info.sample_rate, info.source_channels, spec.rate
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Cuts priming (`to_skip`) and the tail past `remaining`, then mixes the rest
+/// of `planes[..][..frames]` into `out`.
+fn push_planes(
+    mix: &Downmix,
+    to_skip: &mut u64,
+    remaining: &mut Option<u64>,
+    planes: &[&[f32]],
+    frames: usize,
+    out: &mut PcmBlock,
+) {
+    let skip = (*to_skip).min(frames as u64) as usize;
+    *to_skip -= skip as u64;
+    let mut end = frames;
+    if let Some(left) = remaining {
+        end = end.min(skip + (*left).min(usize::MAX as u64) as usize);
+        *left -= (end - skip) as u64;
+    }
+    if end > skip {
+        out.reset_keep(mix.out_channels());
+        mix.mix_into(planes, skip..end, &mut out.planes);
+    }
+}
+
+impl PcmBlock {
+    fn reset_keep(&mut self, channels: usize) {
+        if self.planes.len() != channels {
+            self.planes.resize_with(channels, Vec::new);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! clipwave-host: a Spin 3.6 compatible host for Clipwave's components.
+//!
+//! The Spin CLI cannot be installed on our build machines, so this crate
+//! runs the very same `spin.toml`, `runtime-config.toml` and `.wasm` files
+//! with Spin's semantics, built from wasmtime the way Spin itself is: a
+//! pre-instantiated component per route target, a fresh instance per
+//! request, WASI and wasi-http from wasmtime, and Spin's key-value, SQLite
+//! and variables interfaces generated from the spin-sdk crate's own WIT.
+//!
+//! # Layout
+//! - [`manifest`], [`runtime_config`], [`variables`]: what `spin up` reads,
+//!   checked as strictly as Spin checks it.
+//! - [`routes`]: Spin's route matching and `spin-*` request headers.
+//! - [`app`]: loading the app and running a request on a fresh instance.
+//! - [`state`]: the per-instance store data; [`key_value`], [`sqlite`] and
+//!   [`state`]'s variables implementation are Spin's interfaces.
+//! - [`outbound`]: `allowed_outbound_hosts` and service chaining.
+//! - [`server`]: the HTTP server, with graceful shutdown.
+//! - [`compile`]: compiling components, cached on disk.
+
+pub mod app;
+mod bindings;
+pub mod compile;
+pub mod key_value;
+mod logs;
+pub mod manifest;
+pub mod outbound;
+pub mod routes;
+pub mod runtime_config;
+pub mod server;
+pub mod sqlite;
+pub mod state;
+pub mod variables;
+
+pub use app::{App, AppConfig};
+
+use anyhow::Result;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// The engine Clipwave's components run on: async, component model, with
+/// the pooling allocator so a fresh instance per request costs microseconds.
+pub fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling.total_component_instances(1_000);
+    pooling.total_core_instances(4_000);
+    pooling.total_memories(4_000);
+    pooling.total_tables(4_000);
+    // Components of this app need far less; Spin's default cap is the same.
+    pooling.max_memory_size(256 << 20);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    Ok(Engine::new(&config)?)
+}

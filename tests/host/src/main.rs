@@ -1,0 +1,91 @@
+//! `clipwave-host`: serve a Spin app on this machine, as `spin up` would.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use clipwave_host::{engine, server::serve, App, AppConfig};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// Serve a Spin application (spin.toml) with Spin 3.6 semantics.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// The application manifest.
+    #[arg(long = "from", short = 'f', default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Runtime configuration (stores).
+    #[arg(long = "runtime-config-file")]
+    runtime_config: Option<PathBuf>,
+    /// Spin's state folder for default stores [default: .spin beside the manifest].
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Cache of compiled components [default: ~/.cache/clipwave-host; "none" disables].
+    #[arg(long, env = "CLIPWAVE_HOST_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let cache_dir = match args.cache_dir {
+            Some(dir) if dir.as_os_str() == "none" => None,
+            Some(dir) => Some(dir),
+            None => std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/clipwave-host")),
+        };
+        let config = AppConfig {
+            manifest: args.manifest,
+            runtime_config: args.runtime_config,
+            state_dir: args.state_dir,
+            cache_dir,
+        };
+        let engine = engine()?;
+        let app = App::load(&config, &engine)?;
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        // Tests and scripts wait for this exact line.
+        println!("Serving http://{address}");
+        serve(listener, app, shutdown_signal()).await
+    })
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
