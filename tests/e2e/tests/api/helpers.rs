@@ -1,0 +1,244 @@
+//! `spawn_app()`: a fresh Clipwave per test, and a typed client for it.
+//!
+//! Each test gets its own temp folder holding a copy of `spin.toml` (with
+//! component sources pointed at this build's target folder), a runtime
+//! config whose stores live in that folder, fresh signing keys and dev
+//! credentials, and its own `clipwave-host` process on `127.0.0.1:0`.
+//! Nothing is shared between tests, so they run in parallel.
+
+use std::{
+    collections::BTreeMap,
+    io::{BufRead, BufReader, Read},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+
+/// The dev admin every test app starts with.
+pub const ADMIN_EMAIL: &str = "admin@clipwave.test";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// The worker's service client id.
+pub const WORKER_CLIENT_ID: &str = "clipwave-worker";
+/// Its secret.
+pub const WORKER_CLIENT_SECRET: &str = "worker-secret-for-tests";
+
+/// A running app and what tests need to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// An HTTP client without redirects or default headers.
+    pub client: Client,
+    /// The host process id (for `/proc` measurements).
+    pub host_pid: u32,
+    /// The app's folder (manifest, stores).
+    pub dir: PathBuf,
+    child: Child,
+    log: Arc<Mutex<String>>,
+    _temp: tempfile::TempDir,
+}
+
+/// Starts a fresh app with the default variables.
+pub fn spawn_app() -> TestApp {
+    spawn_app_with(&[])
+}
+
+/// Starts a fresh app with some variables overridden (`("auth_mode", "remote")`).
+pub fn spawn_app_with(variables: &[(&str, &str)]) -> TestApp {
+    try_spawn(variables).expect("failed to start the app")
+}
+
+fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
+    let temp = tempfile::tempdir()?;
+    let dir = temp.path().to_path_buf();
+    let target = target_dir()?;
+    write_app_files(&dir, &target)?;
+
+    let keys = clipwave_token::generate_key_pair("test-key-1");
+    let mut variables: BTreeMap<&str, String> = BTreeMap::from([
+        ("jwt_signing_key", keys.private_jwk.clone()),
+        ("jwt_public_keys", keys.jwks.clone()),
+        ("admin_email", ADMIN_EMAIL.to_string()),
+        ("admin_password", ADMIN_PASSWORD.to_string()),
+        ("worker_client_id", WORKER_CLIENT_ID.to_string()),
+        ("worker_client_secret_hash", hash_secret(WORKER_CLIENT_SECRET)?),
+        ("open_registration", "true".to_string()),
+    ]);
+    for (name, value) in overrides {
+        variables.insert(name, value.to_string());
+    }
+
+    let host = target.join("release").join("clipwave-host");
+    let mut command = Command::new(&host);
+    command
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .arg("--from")
+        .arg(dir.join("spin.toml"))
+        .arg("--runtime-config-file")
+        .arg(dir.join("runtime-config.toml"))
+        .arg("--cache-dir")
+        .arg(target.join("clipwave-host-cache"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in &variables {
+        command.env(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value);
+    }
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {} (run `make build` first)", host.display()))?;
+    let log = Arc::new(Mutex::new(String::new()));
+    capture(child.stderr.take(), log.clone());
+    let stdout = child.stdout.take().context("host stdout")?;
+    let address = wait_for_address(stdout, log.clone())?;
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    Ok(TestApp {
+        address,
+        client,
+        host_pid: child.id(),
+        dir,
+        child,
+        log,
+        _temp: temp,
+    })
+}
+
+impl TestApp {
+    /// A request to `path` on this app.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{}", self.address, path))
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .expect("request failed")
+    }
+
+    /// The host's resident memory in KiB (`VmRSS`), read from `/proc`.
+    pub fn host_rss_kib(&self) -> u64 {
+        proc_status_kib(self.host_pid, "VmRSS:")
+    }
+
+    /// The host's peak resident memory in KiB (`VmHWM`).
+    pub fn host_peak_rss_kib(&self) -> u64 {
+        proc_status_kib(self.host_pid, "VmHWM:")
+    }
+
+    /// What the host logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::env::var_os("TEST_LOG").is_some() || std::thread::panicking() {
+            eprintln!("---- clipwave-host log ----\n{}", self.log());
+        }
+    }
+}
+
+/// The Cargo target folder this test binary was built into.
+fn target_dir() -> Result<PathBuf> {
+    // …/target/release/deps/api-<hash>
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("unexpected test binary location")?;
+    let target = profile_dir.parent().context("unexpected target layout")?;
+    Ok(target.to_path_buf())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Copies `spin.toml` with sources under `target`, and a runtime config
+/// whose stores live in `dir`.
+fn write_app_files(dir: &Path, target: &Path) -> Result<()> {
+    let manifest = std::fs::read_to_string(workspace_root().join("spin.toml"))?;
+    let target_text = target.to_str().context("target path is not UTF-8")?;
+    let manifest = manifest.replace("source = \"target/", &format!("source = \"{target_text}/"));
+    std::fs::write(dir.join("spin.toml"), manifest)?;
+    let runtime_config = std::fs::read_to_string(workspace_root().join("runtime-config.toml"))?;
+    std::fs::write(dir.join("runtime-config.toml"), runtime_config)?;
+    Ok(())
+}
+
+fn hash_secret(secret: &str) -> Result<String> {
+    use argon2::{password_hash::SaltString, Argon2, PasswordHasher};
+    let salt = SaltString::encode_b64(b"clipwave-e2e-salt").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(hash.to_string())
+}
+
+fn capture(stream: Option<impl Read + Send + 'static>, log: Arc<Mutex<String>>) {
+    let Some(stream) = stream else { return };
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Ok(mut log) = log.lock() {
+                log.push_str(&line);
+                log.push('\n');
+            }
+        }
+    });
+}
+
+/// Reads the host's stdout until it prints `Serving http://…`.
+fn wait_for_address(stdout: impl Read + Send + 'static, log: Arc<Mutex<String>>) -> Result<String> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(address) = line.strip_prefix("Serving ") {
+                let _ = sender.send(address.trim().to_string());
+                break;
+            }
+        }
+        // Keep draining so the host never blocks on a full pipe.
+        for line in lines.map_while(Result::ok) {
+            if let Ok(mut log) = log.lock() {
+                log.push_str(&line);
+                log.push('\n');
+            }
+        }
+    });
+    match receiver.recv_timeout(Duration::from_secs(120)) {
+        Ok(address) => Ok(address),
+        Err(_) => bail!("the host did not start"),
+    }
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with(field))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The JSON body of a response.
+pub fn json(response: Response) -> serde_json::Value {
+    response.json().expect("response body is not JSON")
+}

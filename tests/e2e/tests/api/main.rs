@@ -1,0 +1,9 @@
+//! End-to-end tests: the real components, served by `clipwave-host` on a
+//! free port with fresh stores, driven over real HTTP.
+//!
+//! Needs the release build of the components and the host (`make test`
+//! builds them first). Set `TEST_LOG=1` to see the host's log.
+
+mod helpers;
+
+mod health;
