@@ -17,6 +17,7 @@
 //! - [`outbound`]: `allowed_outbound_hosts` and service chaining.
 //! - [`server`]: the HTTP server, with graceful shutdown.
 //! - [`compile`]: compiling components, cached on disk.
+//! - [`testing`]: running the host binary from test suites.
 
 pub mod app;
 mod bindings;
@@ -30,6 +31,7 @@ pub mod runtime_config;
 pub mod server;
 pub mod sqlite;
 pub mod state;
+pub mod testing;
 pub mod variables;
 
 pub use app::{App, AppConfig};

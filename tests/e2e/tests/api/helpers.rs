@@ -8,14 +8,13 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader, Read},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    process::Command,
     time::Duration,
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use clipwave_host::testing::RunningHost;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 
 /// The dev admin every test app starts with.
@@ -33,12 +32,10 @@ pub struct TestApp {
     pub address: String,
     /// An HTTP client without redirects or default headers.
     pub client: Client,
-    /// The host process id (for `/proc` measurements).
-    pub host_pid: u32,
     /// The app's folder (manifest, stores).
     pub dir: PathBuf,
-    child: Child,
-    log: Arc<Mutex<String>>,
+    /// The host process.
+    pub host: RunningHost,
     _temp: tempfile::TempDir,
 }
 
@@ -72,8 +69,7 @@ fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
         variables.insert(name, value.to_string());
     }
 
-    let host = target.join("release").join("clipwave-host");
-    let mut command = Command::new(&host);
+    let mut command = Command::new(target.join("release").join("clipwave-host"));
     command
         .arg("--listen")
         .arg("127.0.0.1:0")
@@ -83,31 +79,20 @@ fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
         .arg(dir.join("runtime-config.toml"))
         .arg("--cache-dir")
         .arg(target.join("clipwave-host-cache"))
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("RUST_LOG", "warn");
     for (name, value) in &variables {
         command.env(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value);
     }
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("cannot start {} (run `make build` first)", host.display()))?;
-    let log = Arc::new(Mutex::new(String::new()));
-    capture(child.stderr.take(), log.clone());
-    let stdout = child.stdout.take().context("host stdout")?;
-    let address = wait_for_address(stdout, log.clone())?;
+    let host = RunningHost::start(command)?;
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(120))
         .build()?;
     Ok(TestApp {
-        address,
+        address: host.address.clone(),
         client,
-        host_pid: child.id(),
         dir,
-        child,
-        log,
+        host,
         _temp: temp,
     })
 }
@@ -127,27 +112,17 @@ impl TestApp {
 
     /// The host's resident memory in KiB (`VmRSS`), read from `/proc`.
     pub fn host_rss_kib(&self) -> u64 {
-        proc_status_kib(self.host_pid, "VmRSS:")
+        self.host.proc_status_kib("VmRSS:")
     }
 
     /// The host's peak resident memory in KiB (`VmHWM`).
     pub fn host_peak_rss_kib(&self) -> u64 {
-        proc_status_kib(self.host_pid, "VmHWM:")
+        self.host.proc_status_kib("VmHWM:")
     }
 
     /// What the host logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::env::var_os("TEST_LOG").is_some() || std::thread::panicking() {
-            eprintln!("---- clipwave-host log ----\n{}", self.log());
-        }
+        self.host.log()
     }
 }
 
@@ -186,56 +161,6 @@ fn hash_secret(secret: &str) -> Result<String> {
         .hash_password(secret.as_bytes(), &salt)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(hash.to_string())
-}
-
-fn capture(stream: Option<impl Read + Send + 'static>, log: Arc<Mutex<String>>) {
-    let Some(stream) = stream else { return };
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if let Ok(mut log) = log.lock() {
-                log.push_str(&line);
-                log.push('\n');
-            }
-        }
-    });
-}
-
-/// Reads the host's stdout until it prints `Serving http://…`.
-fn wait_for_address(stdout: impl Read + Send + 'static, log: Arc<Mutex<String>>) -> Result<String> {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
-            if let Some(address) = line.strip_prefix("Serving ") {
-                let _ = sender.send(address.trim().to_string());
-                break;
-            }
-        }
-        // Keep draining so the host never blocks on a full pipe.
-        for line in lines.map_while(Result::ok) {
-            if let Ok(mut log) = log.lock() {
-                log.push_str(&line);
-                log.push('\n');
-            }
-        }
-    });
-    match receiver.recv_timeout(Duration::from_secs(120)) {
-        Ok(address) => Ok(address),
-        Err(_) => bail!("the host did not start"),
-    }
-}
-
-fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with(field))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// The JSON body of a response.

@@ -7,3 +7,9 @@
 mod helpers;
 
 mod health;
+mod auth_admin;
+mod auth_attacks;
+mod auth_flows;
+mod auth_revocation;
+mod auth_support;
+mod auth_throttling;
