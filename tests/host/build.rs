@@ -17,7 +17,9 @@ const INTERFACES: [&str; 3] = ["key-value.wit", "sqlite.wit", "variables.wit"];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let sdk_wit = spin_sdk_wit_dir(&manifest_dir).join("deps").join("spin@2.0.0");
+    let sdk_wit = spin_sdk_wit_dir(&manifest_dir)
+        .join("deps")
+        .join("spin@2.0.0");
     let deps = manifest_dir.join("wit").join("deps").join("spin");
     fs::create_dir_all(&deps).expect("create wit/deps/spin");
     for name in INTERFACES {

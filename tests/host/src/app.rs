@@ -104,18 +104,30 @@ impl App {
             let instance_pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("component {id:?} imports something this host does not provide"))?;
+                .with_context(|| {
+                    format!("component {id:?} imports something this host does not provide")
+                })?;
             let pre = ProxyPre::new(instance_pre)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("component {id:?} does not export wasi:http/incoming-handler"))?;
+                .with_context(|| {
+                    format!("component {id:?} does not export wasi:http/incoming-handler")
+                })?;
             let grants = ComponentGrants {
                 component_id: id.as_str().into(),
                 key_value: KeyValueAccess::new(spec.key_value_stores.clone(), key_value.clone()),
                 sqlite: SqliteAccess::new(spec.sqlite_databases.clone(), sqlite.clone()),
                 variables: Arc::new(variables.for_component(id)),
-                environment: spec.environment.clone().into_iter().collect::<Vec<_>>().into(),
+                environment: spec
+                    .environment
+                    .clone()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .into(),
             };
-            let allowed_hosts = Arc::new(AllowedHosts::parse(&spec.allowed_outbound_hosts).with_context(|| format!("component {id:?}"))?);
+            let allowed_hosts = Arc::new(
+                AllowedHosts::parse(&spec.allowed_outbound_hosts)
+                    .with_context(|| format!("component {id:?}"))?,
+            );
             components.insert(
                 id.clone(),
                 LoadedComponent {
@@ -136,14 +148,22 @@ impl App {
     }
 
     /// Answers one request from a client at `client_addr`.
-    pub async fn handle(&self, request: Request<WasiBody>, client_addr: SocketAddr) -> Response<WasiBody> {
+    pub async fn handle(
+        &self,
+        request: Request<WasiBody>,
+        client_addr: SocketAddr,
+    ) -> Response<WasiBody> {
         self.inner.clone().handle(request, client_addr).await
     }
 }
 
 impl AppInner {
     /// Routes a request from outside, as Spin's HTTP trigger does.
-    async fn handle(self: Arc<Self>, request: Request<WasiBody>, client_addr: SocketAddr) -> Response<WasiBody> {
+    async fn handle(
+        self: Arc<Self>,
+        request: Request<WasiBody>,
+        client_addr: SocketAddr,
+    ) -> Response<WasiBody> {
         let path = request.uri().path().to_string();
         if let Some(well_known) = path.strip_prefix(WELL_KNOWN_PREFIX) {
             return match well_known {
@@ -164,15 +184,28 @@ impl AppInner {
     }
 
     /// Runs a service-chaining request (`http://<id>.spin.internal/...`).
-    pub async fn handle_chained(self: Arc<Self>, component_id: &str, request: Request<WasiBody>) -> Response<WasiBody> {
+    pub async fn handle_chained(
+        self: Arc<Self>,
+        component_id: &str,
+        request: Request<WasiBody>,
+    ) -> Response<WasiBody> {
         let route = RouteMatch::synthetic(component_id, request.uri().path());
         self.dispatch(request, route, CHAINED_CLIENT_ADDR).await
     }
 
     /// Runs `route`'s component on a fresh instance.
-    async fn dispatch(self: Arc<Self>, request: Request<WasiBody>, route: RouteMatch, client_addr: SocketAddr) -> Response<WasiBody> {
+    async fn dispatch(
+        self: Arc<Self>,
+        request: Request<WasiBody>,
+        route: RouteMatch,
+        client_addr: SocketAddr,
+    ) -> Response<WasiBody> {
         let component_id = route.component_id.clone();
-        match self.clone().run_component(request, &route, client_addr).await {
+        match self
+            .clone()
+            .run_component(request, &route, client_addr)
+            .await
+        {
             Ok(response) => response,
             Err(error) => {
                 tracing::error!(component = %component_id, "error processing request: {error:?}");
@@ -181,15 +214,26 @@ impl AppInner {
         }
     }
 
-    async fn run_component(self: Arc<Self>, request: Request<WasiBody>, route: &RouteMatch, client_addr: SocketAddr) -> Result<Response<WasiBody>> {
+    async fn run_component(
+        self: Arc<Self>,
+        request: Request<WasiBody>,
+        route: &RouteMatch,
+        client_addr: SocketAddr,
+    ) -> Result<Response<WasiBody>> {
         let component = self
             .components
             .get(&route.component_id)
             .with_context(|| format!("unknown component {:?}", route.component_id))?;
         let request = prepare_request(request, route, client_addr)?;
         let hooks = OutboundHooks::new(component.allowed_hosts.clone(), self.clone());
-        let mut store = wasmtime::Store::new(component.pre.engine(), InstanceState::new(&component.grants, hooks));
-        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+        let mut store = wasmtime::Store::new(
+            component.pre.engine(),
+            InstanceState::new(&component.grants, hooks),
+        );
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let outparam = store.data_mut().http().new_response_outparam(sender)?;
         let pre = component.pre.clone();
@@ -209,7 +253,8 @@ impl AppInner {
                 let outcome = task.await.context("guest task panicked")?;
                 match outcome {
                     Ok(()) => anyhow::bail!("guest never set a response"),
-                    Err(error) => Err(anyhow::Error::from(error).context("guest trapped before setting a response")),
+                    Err(error) => Err(anyhow::Error::from(error)
+                        .context("guest trapped before setting a response")),
                 }
             }
         }
@@ -218,7 +263,11 @@ impl AppInner {
 
 /// Spin's request preparation: absolute URI, `spin-*` headers appended
 /// after the client's own, `Host` dropped on chained requests.
-fn prepare_request(request: Request<WasiBody>, route: &RouteMatch, client_addr: SocketAddr) -> Result<Request<WasiBody>> {
+fn prepare_request(
+    request: Request<WasiBody>,
+    route: &RouteMatch,
+    client_addr: SocketAddr,
+) -> Result<Request<WasiBody>> {
     let (mut parts, body) = request.into_parts();
     let chained_host = parts
         .headers
@@ -259,12 +308,16 @@ fn host_linker(engine: &Engine) -> Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    crate::bindings::SpinHost::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |state| state)?;
+    crate::bindings::SpinHost::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+        &mut linker,
+        |state| state,
+    )?;
     Ok(linker)
 }
 
 fn load_component(engine: &Engine, source: &Path, cache_dir: Option<&Path>) -> Result<Component> {
-    let bytes = std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let bytes =
+        std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
     compile_component(engine, &bytes, cache_dir)
 }
 

@@ -15,13 +15,23 @@ use sha2::{Digest, Sha256};
 use wasmtime::{component::Component, Engine};
 
 /// Compiles `wasm`, or loads the artifact cached for it in `cache_dir`.
-pub fn compile_component(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result<Component> {
+pub fn compile_component(
+    engine: &Engine,
+    wasm: &[u8],
+    cache_dir: Option<&Path>,
+) -> Result<Component> {
     let Some(cache_dir) = cache_dir else {
         return Ok(Component::new(engine, wasm)?);
     };
     let mut engine_hash = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
-    let key = format!("{:x}-{:016x}.cwasm", Sha256::digest(wasm), engine_hash.finish());
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
+    let key = format!(
+        "{:x}-{:016x}.cwasm",
+        Sha256::digest(wasm),
+        engine_hash.finish()
+    );
     let path = cache_dir.join(key);
     if path.exists() {
         // SAFETY: the file was written by `precompile_component` below, for a
@@ -29,7 +39,10 @@ pub fn compile_component(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>)
         // this host writes.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => return Ok(component),
-            Err(error) => tracing::warn!("ignoring unreadable cached component {}: {error:#}", path.display()),
+            Err(error) => tracing::warn!(
+                "ignoring unreadable cached component {}: {error:#}",
+                path.display()
+            ),
         }
     }
     let artifact = engine

@@ -44,7 +44,9 @@ pub struct KeyValueAccess {
 
 impl KeyValueStores {
     /// Opens (creating if needed) a store file for each label.
-    pub fn open<'a>(labels: impl IntoIterator<Item = (&'a String, &'a std::path::PathBuf)>) -> Result<Self> {
+    pub fn open<'a>(
+        labels: impl IntoIterator<Item = (&'a String, &'a std::path::PathBuf)>,
+    ) -> Result<Self> {
         let mut stores = HashMap::new();
         for (label, path) in labels {
             let file = KeyValueFile::open(label, path)
@@ -81,7 +83,10 @@ impl KeyValueFile {
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T>) -> Result<T, Error> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T>,
+    ) -> Result<T, Error> {
         let connection = self
             .connection
             .lock()
@@ -103,7 +108,10 @@ impl KeyValueAccess {
 impl key_value::Host for InstanceState {}
 
 impl key_value::HostStore for InstanceState {
-    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
         if !self.key_value.granted.contains(&label) {
             return Ok(Err(Error::AccessDenied));
         }
@@ -114,7 +122,11 @@ impl key_value::HostStore for InstanceState {
         Ok(Ok(handle))
     }
 
-    async fn get(&mut self, store: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+    async fn get(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let file = &self.table.get(&store)?.0;
         Ok(file.with(|c, label| {
             c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
@@ -123,7 +135,12 @@ impl key_value::HostStore for InstanceState {
         }))
     }
 
-    async fn set(&mut self, store: Resource<OpenStore>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn set(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let file = &self.table.get(&store)?.0;
         Ok(file.with(|c, label| {
             c.prepare_cached(
@@ -135,7 +152,11 @@ impl key_value::HostStore for InstanceState {
         }))
     }
 
-    async fn delete(&mut self, store: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
+    async fn delete(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let file = &self.table.get(&store)?.0;
         Ok(file.with(|c, label| {
             c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
@@ -144,7 +165,11 @@ impl key_value::HostStore for InstanceState {
         }))
     }
 
-    async fn exists(&mut self, store: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+    async fn exists(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, Error>> {
         let file = &self.table.get(&store)?.0;
         Ok(file.with(|c, label| {
             c.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")?
@@ -152,7 +177,10 @@ impl key_value::HostStore for InstanceState {
         }))
     }
 
-    async fn get_keys(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn get_keys(
+        &mut self,
+        store: Resource<OpenStore>,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let file = &self.table.get(&store)?.0;
         Ok(file.with(|c, label| {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?

@@ -31,7 +31,9 @@ struct Args {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Args::parse()) {
@@ -44,12 +46,15 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let cache_dir = match args.cache_dir {
             Some(dir) if dir.as_os_str() == "none" => None,
             Some(dir) => Some(dir),
-            None => std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/clipwave-host")),
+            None => std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".cache/clipwave-host")),
         };
         let config = AppConfig {
             manifest: args.manifest,
@@ -74,13 +79,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -167,8 +167,7 @@ impl Manifest {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        Self::parse(&text, base_dir)
-            .with_context(|| format!("invalid manifest {}", path.display()))
+        Self::parse(&text, base_dir).with_context(|| format!("invalid manifest {}", path.display()))
     }
 
     /// Parses manifest text whose relative paths start at `base_dir`.
@@ -190,8 +189,7 @@ impl Manifest {
         for (id, component) in &raw.component {
             check_component_id(id)?;
             for name in component.variables.keys() {
-                check_variable_name(name)
-                    .with_context(|| format!("in component {id:?}"))?;
+                check_variable_name(name).with_context(|| format!("in component {id:?}"))?;
             }
         }
         let mut trigger_ids = HashSet::new();
@@ -209,7 +207,10 @@ impl Manifest {
                 );
             }
             if let Some(id) = &trigger.id {
-                ensure!(trigger_ids.insert(id.clone()), "duplicate trigger id {id:?}");
+                ensure!(
+                    trigger_ids.insert(id.clone()),
+                    "duplicate trigger id {id:?}"
+                );
             }
         }
         Ok(Self {
@@ -229,7 +230,10 @@ fn check_variable_name(name: &str) -> Result<()> {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    ensure!(ok, "invalid variable name {name:?}: use lower-case letters, digits and '_'");
+    ensure!(
+        ok,
+        "invalid variable name {name:?}: use lower-case letters, digits and '_'"
+    );
     Ok(())
 }
 
@@ -239,7 +243,9 @@ fn check_component_id(id: &str) -> Result<()> {
         && id.split('-').all(|word| {
             !word.is_empty()
                 && word.starts_with(|c: char| c.is_ascii_lowercase())
-                && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         });
     ensure!(ok, "invalid component id {id:?}: use kebab-case");
     Ok(())
@@ -278,20 +284,29 @@ message = "{{ greeting }}, world"
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let text = MINIMAL.replace("[component.web]\n", "[component.web]\nai_models = [\"x\"]\n");
+        let text = MINIMAL.replace(
+            "[component.web]\n",
+            "[component.web]\nai_models = [\"x\"]\n",
+        );
         let error = Manifest::parse(&text, PathBuf::new()).unwrap_err();
         assert!(format!("{error:#}").contains("ai_models"), "{error:#}");
     }
 
     #[test]
     fn a_trigger_for_an_unknown_component_is_rejected() {
-        let text = MINIMAL.replace("component = \"web\"\n[[trigger.http]]", "component = \"nope\"\n[[trigger.http]]");
+        let text = MINIMAL.replace(
+            "component = \"web\"\n[[trigger.http]]",
+            "component = \"nope\"\n[[trigger.http]]",
+        );
         assert!(Manifest::parse(&text, PathBuf::new()).is_err());
     }
 
     #[test]
     fn a_variable_must_be_required_or_defaulted() {
-        let text = MINIMAL.replace("greeting = { default = \"hi\" }", "greeting = { secret = true }");
+        let text = MINIMAL.replace(
+            "greeting = { default = \"hi\" }",
+            "greeting = { secret = true }",
+        );
         assert!(Manifest::parse(&text, PathBuf::new()).is_err());
     }
 

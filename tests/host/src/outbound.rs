@@ -52,7 +52,9 @@ impl AllowedHosts {
     pub fn parse(patterns: &[String]) -> Result<Self> {
         let patterns = patterns
             .iter()
-            .map(|p| HostPattern::parse(p).with_context(|| format!("allowed_outbound_hosts entry {p:?}")))
+            .map(|p| {
+                HostPattern::parse(p).with_context(|| format!("allowed_outbound_hosts entry {p:?}"))
+            })
             .collect::<Result<_>>()?;
         Ok(Self { patterns })
     }
@@ -80,7 +82,7 @@ impl HostPattern {
         let host = match host {
             "*" => HostMatch::Any,
             h if h.starts_with("*.") => HostMatch::Subdomain(h[1..].to_ascii_lowercase()),
-            h if h.is_empty() => bail!("a host is required"),
+            "" => bail!("a host is required"),
             h => HostMatch::Exact(h.to_ascii_lowercase()),
         };
         let scheme = (scheme != "*").then(|| scheme.to_ascii_lowercase());
@@ -109,7 +111,8 @@ fn default_port(scheme: &str) -> Option<u16> {
 
 /// The component id a `*.spin.internal` host names, if it is one.
 pub fn chaining_target(host: &str) -> Option<&str> {
-    host.strip_suffix(CHAINING_SUFFIX).filter(|id| !id.is_empty())
+    host.strip_suffix(CHAINING_SUFFIX)
+        .filter(|id| !id.is_empty())
 }
 
 /// The wasi-http hooks of one instance: where its outbound requests go.
@@ -126,7 +129,8 @@ impl OutboundHooks {
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
-type SendFuture = Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>;
+type SendFuture =
+    Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send>;
 
 impl WasiHttpHooks for OutboundHooks {
     fn send_request(
@@ -159,7 +163,10 @@ impl WasiHttpHooks for OutboundHooks {
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as IoFuture))
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as IoFuture,
+            ))
         })
     }
 }
@@ -195,7 +202,12 @@ mod tests {
 
     #[test]
     fn malformed_patterns_are_rejected() {
-        for bad in ["example.com", "http://", "http://x/path", "http://x:notaport"] {
+        for bad in [
+            "example.com",
+            "http://",
+            "http://x/path",
+            "http://x:notaport",
+        ] {
             assert!(AllowedHosts::parse(&[bad.to_string()]).is_err(), "{bad}");
         }
     }

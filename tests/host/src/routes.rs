@@ -97,12 +97,14 @@ impl Router {
         let captures = matched.captures();
         let path_info = captures
             .wildcard()
-            .map(|wildcard| match (wildcard.is_empty(), path.ends_with('/')) {
-                (true, false) => String::new(),
-                (true, true) => "/".to_string(),
-                (false, false) => format!("/{wildcard}"),
-                (false, true) => format!("/{wildcard}/"),
-            })
+            .map(
+                |wildcard| match (wildcard.is_empty(), path.ends_with('/')) {
+                    (true, false) => String::new(),
+                    (true, true) => "/".to_string(),
+                    (false, false) => format!("/{wildcard}"),
+                    (false, true) => format!("/{wildcard}/"),
+                },
+            )
             .unwrap_or_default();
         let params = captures
             .iter()
@@ -132,7 +134,12 @@ impl RouteMatch {
     }
 
     /// The `spin-*` request headers for this match (Spin's names and values).
-    pub fn spin_headers(&self, uri: &Uri, host: &str, client_addr: SocketAddr) -> Vec<(String, String)> {
+    pub fn spin_headers(
+        &self,
+        uri: &Uri,
+        host: &str,
+        client_addr: SocketAddr,
+    ) -> Vec<(String, String)> {
         let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let scheme = uri.scheme_str().unwrap_or("http");
         let component_route = self
@@ -148,7 +155,10 @@ impl RouteMatch {
             ),
             ("spin-matched-route".to_string(), self.based_route.clone()),
             ("spin-base-path".to_string(), "/".to_string()),
-            ("spin-raw-component-route".to_string(), self.raw_route.clone()),
+            (
+                "spin-raw-component-route".to_string(),
+                self.raw_route.clone(),
+            ),
             ("spin-component-route".to_string(), component_route),
             ("spin-client-addr".to_string(), client_addr.to_string()),
         ];
@@ -207,7 +217,10 @@ mod tests {
         ]);
         assert_eq!(component(&r, "/users/me").as_deref(), Some("users-me"));
         assert_eq!(component(&r, "/users/42").as_deref(), Some("users-param"));
-        assert_eq!(component(&r, "/users/42/jobs").as_deref(), Some("users-wild"));
+        assert_eq!(
+            component(&r, "/users/42/jobs").as_deref(),
+            Some("users-wild")
+        );
         assert_eq!(component(&r, "/other").as_deref(), Some("catch-all"));
     }
 

@@ -52,9 +52,8 @@ impl RuntimeConfig {
     pub fn load(path: Option<&Path>, state_dir: &Path) -> Result<Self> {
         let (raw, base) = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| {
-                    format!("cannot read runtime config {}", path.display())
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read runtime config {}", path.display()))?;
                 let raw: RawRuntimeConfig = toml::from_str(&text)
                     .with_context(|| format!("invalid runtime config {}", path.display()))?;
                 let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -113,7 +112,10 @@ mod tests {
         )
         .unwrap();
         let config = RuntimeConfig::load(Some(&file), Path::new("/state")).unwrap();
-        assert_eq!(config.key_value_stores["media"], dir.path().join(".spin/media.db"));
+        assert_eq!(
+            config.key_value_stores["media"],
+            dir.path().join(".spin/media.db")
+        );
         assert_eq!(
             config.key_value_stores["default"],
             Path::new("/state").join(DEFAULT_KEY_VALUE_FILE)
@@ -128,8 +130,11 @@ mod tests {
     fn remote_store_types_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("rc.toml");
-        std::fs::write(&file, "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\n",
+        )
+        .unwrap();
         assert!(RuntimeConfig::load(Some(&file), dir.path()).is_err());
     }
 }

@@ -19,7 +19,11 @@ use crate::app::App;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains.
-pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) -> Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -62,7 +66,11 @@ pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output
     Ok(())
 }
 
-async fn handle(app: App, request: Request<Incoming>, client_addr: SocketAddr) -> http::Response<wasmtime_wasi_http::WasiBody> {
+async fn handle(
+    app: App,
+    request: Request<Incoming>,
+    client_addr: SocketAddr,
+) -> http::Response<wasmtime_wasi_http::WasiBody> {
     let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
     app.handle(request, client_addr).await
 }

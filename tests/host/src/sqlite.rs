@@ -42,7 +42,9 @@ pub struct SqliteAccess {
 
 impl SqliteDatabases {
     /// Opens (creating if needed) a database file for each label.
-    pub fn open<'a>(labels: impl IntoIterator<Item = (&'a String, &'a std::path::PathBuf)>) -> Result<Self> {
+    pub fn open<'a>(
+        labels: impl IntoIterator<Item = (&'a String, &'a std::path::PathBuf)>,
+    ) -> Result<Self> {
         let mut databases = HashMap::new();
         for (label, path) in labels {
             let file = SqliteFile::open(path)
@@ -80,9 +82,17 @@ impl SqliteFile {
 }
 
 /// Runs one statement with typed parameters and collects typed rows.
-fn run(connection: &rusqlite::Connection, statement: &str, parameters: Vec<Value>) -> rusqlite::Result<QueryResult> {
+fn run(
+    connection: &rusqlite::Connection,
+    statement: &str,
+    parameters: Vec<Value>,
+) -> rusqlite::Result<QueryResult> {
     let mut prepared = connection.prepare_cached(statement)?;
-    let columns: Vec<String> = prepared.column_names().into_iter().map(String::from).collect();
+    let columns: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
     let parameters: Vec<rusqlite::types::Value> = parameters.into_iter().map(to_sql).collect();
     let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
     let mut results = Vec::new();
@@ -132,7 +142,10 @@ impl SqliteAccess {
 impl sqlite::Host for InstanceState {}
 
 impl sqlite::HostConnection for InstanceState {
-    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<OpenDatabase>, Error>> {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<OpenDatabase>, Error>> {
         if !self.sqlite.granted.contains(&database) {
             return Ok(Err(Error::AccessDenied));
         }
@@ -150,7 +163,8 @@ impl sqlite::HostConnection for InstanceState {
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
         let file = self.table.get(&connection)?.0.clone();
-        let outcome = tokio::task::spawn_blocking(move || file.execute(&statement, parameters)).await?;
+        let outcome =
+            tokio::task::spawn_blocking(move || file.execute(&statement, parameters)).await?;
         Ok(outcome)
     }
 

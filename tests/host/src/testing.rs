@@ -33,7 +33,10 @@ impl RunningHost {
     /// The process cannot start, or exits or stalls before serving; the
     /// error then carries what it printed.
     pub fn start(mut command: Command) -> Result<Self> {
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = command.spawn().context("cannot start clipwave-host")?;
         let log = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().context("no stderr pipe")?;
@@ -42,7 +45,11 @@ impl RunningHost {
         drain(stderr, log.clone(), None);
         drain(stdout, log.clone(), Some(sender));
         match receiver.recv_timeout(START_TIMEOUT) {
-            Ok(address) => Ok(Self { address, child, log }),
+            Ok(address) => Ok(Self {
+                address,
+                child,
+                log,
+            }),
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -98,7 +105,11 @@ impl Drop for RunningHost {
 
 /// Copies a stream into `log`; the first `Serving <address>` line is sent
 /// to `serving` (the pipe keeps being drained so the host never blocks).
-fn drain(stream: impl Read + Send + 'static, log: Arc<Mutex<String>>, serving: Option<mpsc::Sender<String>>) {
+fn drain(
+    stream: impl Read + Send + 'static,
+    log: Arc<Mutex<String>>,
+    serving: Option<mpsc::Sender<String>>,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines().map_while(Result::ok) {
             if let (Some(sender), Some(address)) = (&serving, line.strip_prefix("Serving ")) {

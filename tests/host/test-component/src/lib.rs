@@ -41,14 +41,19 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
             .map(|_| json!("opened"))
             .map_err(kv_error),
         "kv-set" => with_store(&param("label"), |s| {
-            s.set(&param("key"), param("value").as_bytes()).map(|()| json!(null))
+            s.set(&param("key"), param("value").as_bytes())
+                .map(|()| json!(null))
         }),
         "kv-get" => with_store(&param("label"), |s| {
             s.get(&param("key"))
                 .map(|v| json!(v.map(|b| String::from_utf8_lossy(&b).into_owned())))
         }),
-        "kv-delete" => with_store(&param("label"), |s| s.delete(&param("key")).map(|()| json!(null))),
-        "kv-exists" => with_store(&param("label"), |s| s.exists(&param("key")).map(|e| json!(e))),
+        "kv-delete" => with_store(&param("label"), |s| {
+            s.delete(&param("key")).map(|()| json!(null))
+        }),
+        "kv-exists" => with_store(&param("label"), |s| {
+            s.exists(&param("key")).map(|e| json!(e))
+        }),
         "kv-keys" => with_store(&param("label"), |s| {
             s.get_keys().map(|mut keys| {
                 keys.sort();
@@ -59,8 +64,12 @@ async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
             .map(|_| json!("opened"))
             .map_err(sqlite_error),
         "sqlite-exec" => sqlite_exec(&param("label"), request).await,
-        "var" => variables::get(&param("name")).map(|v| json!(v)).map_err(|e| variable_error(&e)),
-        "env" => std::env::var(param("name")).map(|v| json!(v)).map_err(|e| e.to_string()),
+        "var" => variables::get(&param("name"))
+            .map(|v| json!(v))
+            .map_err(|e| variable_error(&e)),
+        "env" => std::env::var(param("name"))
+            .map(|v| json!(v))
+            .map_err(|e| e.to_string()),
         "outbound" => outbound(&param("url")).await,
         "log" => {
             println!("{}", param("text"));
@@ -90,7 +99,10 @@ fn whoami(request: &IncomingRequest) -> Value {
     })
 }
 
-fn with_store(label: &str, f: impl FnOnce(&key_value::Store) -> Result<Value, key_value::Error>) -> Result<Value, String> {
+fn with_store(
+    label: &str,
+    f: impl FnOnce(&key_value::Store) -> Result<Value, key_value::Error>,
+) -> Result<Value, String> {
     let store = key_value::Store::open(label).map_err(kv_error)?;
     f(&store).map_err(kv_error)
 }
@@ -120,7 +132,13 @@ fn to_sqlite(value: &Value) -> sqlite::Value {
         Value::Number(n) if n.is_i64() => sqlite::Value::Integer(n.as_i64().unwrap_or_default()),
         Value::Number(n) => sqlite::Value::Real(n.as_f64().unwrap_or_default()),
         Value::String(s) => sqlite::Value::Text(s.clone()),
-        Value::Object(o) => sqlite::Value::Blob(o.get("blob").and_then(Value::as_str).unwrap_or_default().as_bytes().to_vec()),
+        Value::Object(o) => sqlite::Value::Blob(
+            o.get("blob")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
+        ),
         other => sqlite::Value::Text(other.to_string()),
     }
 }
@@ -138,7 +156,9 @@ fn from_sqlite(value: &sqlite::Value) -> Value {
 
 async fn outbound(url: &str) -> Result<Value, String> {
     let request = spin_sdk::http::Request::get(url).build();
-    let response: spin_sdk::http::Response = spin_sdk::http::send(request).await.map_err(|e| e.to_string())?;
+    let response: spin_sdk::http::Response = spin_sdk::http::send(request)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(json!({
         "status": response.status(),
         "body": String::from_utf8_lossy(response.body()),

@@ -116,8 +116,11 @@ impl Fixture {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let source = test_component().display().to_string();
-        std::fs::write(dir.path().join("spin.toml"), MANIFEST.replace("{source}", &source))
-            .expect("write manifest");
+        std::fs::write(
+            dir.path().join("spin.toml"),
+            MANIFEST.replace("{source}", &source),
+        )
+        .expect("write manifest");
         std::fs::write(dir.path().join("runtime-config.toml"), RUNTIME_CONFIG)
             .expect("write runtime config");
         Self { dir: Arc::new(dir) }
@@ -207,7 +210,10 @@ impl Host {
 fn workspace_target() -> PathBuf {
     // …/<target>/release/deps/conformance-<hash> → <target>
     let exe = std::env::current_exe().expect("test binary path");
-    exe.ancestors().nth(3).map(Path::to_path_buf).expect("target dir")
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .expect("target dir")
 }
 
 fn test_component() -> PathBuf {

@@ -7,16 +7,31 @@ use crate::helpers::Fixture;
 fn a_component_opens_only_the_stores_it_was_granted() {
     let host = Fixture::new().start();
 
-    assert_eq!(host.get("/granted?op=kv-open&label=default").1["ok"], "opened");
-    assert_eq!(host.get("/granted?op=kv-open&label=extra").1["ok"], "opened");
-    assert_eq!(host.get("/granted?op=kv-open&label=unlisted").1["err"], "access-denied");
-    assert_eq!(host.get("/loner?op=kv-open&label=default").1["err"], "access-denied");
+    assert_eq!(
+        host.get("/granted?op=kv-open&label=default").1["ok"],
+        "opened"
+    );
+    assert_eq!(
+        host.get("/granted?op=kv-open&label=extra").1["ok"],
+        "opened"
+    );
+    assert_eq!(
+        host.get("/granted?op=kv-open&label=unlisted").1["err"],
+        "access-denied"
+    );
+    assert_eq!(
+        host.get("/loner?op=kv-open&label=default").1["err"],
+        "access-denied"
+    );
 }
 
 #[test]
 fn set_get_exists_delete_and_keys_behave_like_spins_store() {
     let host = Fixture::new().start();
-    let kv = |op: &str, extra: &str| host.get(&format!("/granted?op={op}&label=default{extra}")).1;
+    let kv = |op: &str, extra: &str| {
+        host.get(&format!("/granted?op={op}&label=default{extra}"))
+            .1
+    };
 
     assert_eq!(kv("kv-get", "&key=a")["ok"], serde_json::Value::Null);
     assert_eq!(kv("kv-exists", "&key=a")["ok"], false);
@@ -37,7 +52,10 @@ fn stores_with_different_labels_are_separate() {
 
     host.get("/granted?op=kv-set&label=default&key=k&value=in-default");
 
-    assert_eq!(host.get("/granted?op=kv-get&label=extra&key=k").1["ok"], serde_json::Value::Null);
+    assert_eq!(
+        host.get("/granted?op=kv-get&label=extra&key=k").1["ok"],
+        serde_json::Value::Null
+    );
 }
 
 #[test]
@@ -50,6 +68,9 @@ fn values_survive_a_restart_of_the_host() {
 
     let host = fixture.start();
 
-    assert_eq!(host.get("/granted?op=kv-get&label=extra&key=k").1["ok"], "kept");
+    assert_eq!(
+        host.get("/granted?op=kv-get&label=extra&key=k").1["ok"],
+        "kept"
+    );
     assert!(fixture.dir.path().join("stores/extra.db").exists());
 }

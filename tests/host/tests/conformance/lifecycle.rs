@@ -29,7 +29,11 @@ fn a_missing_wasm_file_is_a_clear_error() {
 #[test]
 fn an_invalid_manifest_is_a_clear_error() {
     let fixture = Fixture::new();
-    std::fs::write(fixture.dir.path().join("spin.toml"), "spin_manifest_version = 2\n[application]\nname = 1\n").unwrap();
+    std::fs::write(
+        fixture.dir.path().join("spin.toml"),
+        "spin_manifest_version = 2\n[application]\nname = 1\n",
+    )
+    .unwrap();
 
     let output = expect_start_failure(fixture.command()).unwrap();
 
@@ -46,7 +50,10 @@ fn a_port_in_use_is_a_clear_error() {
 
     let output = expect_start_failure(command).unwrap();
 
-    assert!(output.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{output}");
+    assert!(
+        output.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{output}"
+    );
 }
 
 #[test]
@@ -57,7 +64,10 @@ fn component_output_reaches_the_log_prefixed_with_the_component_id() {
     std::thread::sleep(std::time::Duration::from_millis(200));
 
     let log = host.process.log();
-    assert!(log.matches("[granted] hello-from-the-guest").count() >= 2, "{log}");
+    assert!(
+        log.matches("[granted] hello-from-the-guest").count() >= 2,
+        "{log}"
+    );
 }
 
 #[test]
@@ -77,4 +87,3 @@ fn sigint_stops_the_host_cleanly() {
 
     assert!(status.success(), "{status:?}");
 }
-

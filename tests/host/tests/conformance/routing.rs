@@ -27,8 +27,15 @@ fn spin_headers_describe_how_the_request_matched() {
 
     let seen = |name: &str| host.header_seen(path, name);
 
-    let address = host.process.address.trim_start_matches("http://").to_string();
-    assert_eq!(seen("spin-full-url").unwrap(), format!("http://{address}{path}?op=whoami"));
+    let address = host
+        .process
+        .address
+        .trim_start_matches("http://")
+        .to_string();
+    assert_eq!(
+        seen("spin-full-url").unwrap(),
+        format!("http://{address}{path}?op=whoami")
+    );
     assert_eq!(seen("spin-path-info").unwrap(), "/42/jobs/7");
     assert_eq!(seen("spin-matched-route").unwrap(), "/users/...");
     assert_eq!(seen("spin-raw-component-route").unwrap(), "/users/...");
@@ -42,8 +49,15 @@ fn spin_headers_describe_how_the_request_matched() {
 fn named_parameters_are_passed_as_path_match_headers() {
     let host = Fixture::new().start();
 
-    assert_eq!(host.header_seen("/users/42", "spin-path-match-id").as_deref(), Some("42"));
-    assert_eq!(host.header_seen("/users/42", "spin-path-info").as_deref(), Some(""));
+    assert_eq!(
+        host.header_seen("/users/42", "spin-path-match-id")
+            .as_deref(),
+        Some("42")
+    );
+    assert_eq!(
+        host.header_seen("/users/42", "spin-path-info").as_deref(),
+        Some("")
+    );
 }
 
 #[test]
@@ -64,7 +78,12 @@ fn client_headers_reach_the_component_before_spins_own() {
     // Spin appends its own value after the client's; components must read the last.
     let values = headers["spin-client-addr"].as_array().unwrap();
     assert_eq!(values.first().unwrap(), "6.6.6.6:666");
-    assert!(values.last().unwrap().as_str().unwrap().starts_with("127.0.0.1:"));
+    assert!(values
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .starts_with("127.0.0.1:"));
 }
 
 #[test]

@@ -9,19 +9,34 @@ use crate::helpers::Fixture;
 fn a_component_opens_only_the_databases_it_was_granted() {
     let host = Fixture::new().start();
 
-    assert_eq!(host.get("/granted?op=sqlite-open&label=default").1["ok"], "opened");
-    assert_eq!(host.get("/granted?op=sqlite-open&label=other").1["err"], "access-denied");
-    assert_eq!(host.get("/loner?op=sqlite-open&label=default").1["err"], "access-denied");
+    assert_eq!(
+        host.get("/granted?op=sqlite-open&label=default").1["ok"],
+        "opened"
+    );
+    assert_eq!(
+        host.get("/granted?op=sqlite-open&label=other").1["err"],
+        "access-denied"
+    );
+    assert_eq!(
+        host.get("/loner?op=sqlite-open&label=default").1["err"],
+        "access-denied"
+    );
 }
 
 #[test]
 fn parameters_and_rows_keep_their_types() {
     let host = Fixture::new().start();
     let exec = |sql: &str, params: serde_json::Value| {
-        host.post_json("/granted?op=sqlite-exec&label=default", &json!({"sql": sql, "params": params}))
+        host.post_json(
+            "/granted?op=sqlite-exec&label=default",
+            &json!({"sql": sql, "params": params}),
+        )
     };
 
-    exec("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)", json!([]));
+    exec(
+        "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)",
+        json!([]),
+    );
     let (status, _) = exec(
         "INSERT INTO t VALUES (?, ?, ?, ?, ?)",
         json!([42, 1.5, "text", {"blob": "bytes"}, null]),

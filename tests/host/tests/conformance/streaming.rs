@@ -26,7 +26,10 @@ fn a_streamed_response_arrives_whole() {
 
     let mut response = host
         .client()
-        .get(format!("{}/granted?op=stream&chunks=64&size=65536", host.process.address))
+        .get(format!(
+            "{}/granted?op=stream&chunks=64&size=65536",
+            host.process.address
+        ))
         .send()
         .unwrap();
     let mut received = Vec::new();

@@ -7,7 +7,10 @@ use crate::helpers::{expect_start_failure, Fixture, Host};
 fn a_template_expands_the_default_value() {
     let host = Fixture::new().start();
 
-    assert_eq!(host.get("/granted?op=var&name=message").1["ok"], "hello, world");
+    assert_eq!(
+        host.get("/granted?op=var&name=message").1["ok"],
+        "hello, world"
+    );
     assert_eq!(host.get("/granted?op=var&name=token").1["ok"], "t0ken");
 }
 
@@ -15,10 +18,18 @@ fn a_template_expands_the_default_value() {
 fn the_environment_overrides_an_application_variable() {
     let fixture = Fixture::new();
     let mut command = fixture.command();
-    command.env("SPIN_VARIABLE_GREETING", "bonjour").args(["--listen", "127.0.0.1:0"]);
-    let host = Host::new(&fixture, clipwave_host::testing::RunningHost::start(command).unwrap());
+    command
+        .env("SPIN_VARIABLE_GREETING", "bonjour")
+        .args(["--listen", "127.0.0.1:0"]);
+    let host = Host::new(
+        &fixture,
+        clipwave_host::testing::RunningHost::start(command).unwrap(),
+    );
 
-    assert_eq!(host.get("/granted?op=var&name=message").1["ok"], "bonjour, world");
+    assert_eq!(
+        host.get("/granted?op=var&name=message").1["ok"],
+        "bonjour, world"
+    );
 }
 
 #[test]
@@ -26,14 +37,20 @@ fn a_component_sees_only_its_own_variables() {
     let host = Fixture::new().start();
 
     assert_eq!(host.get("/loner?op=var&name=message").1["err"], "undefined");
-    assert_eq!(host.get("/loner?op=var&name=greeting").1["err"], "undefined");
+    assert_eq!(
+        host.get("/loner?op=var&name=greeting").1["err"],
+        "undefined"
+    );
 }
 
 #[test]
 fn an_invalid_variable_name_is_reported_as_such() {
     let host = Fixture::new().start();
 
-    assert_eq!(host.get("/granted?op=var&name=Not-Valid").1["err"], "invalid-name");
+    assert_eq!(
+        host.get("/granted?op=var&name=Not-Valid").1["err"],
+        "invalid-name"
+    );
 }
 
 #[test]
@@ -51,5 +68,8 @@ fn a_required_variable_without_a_value_stops_start_up_and_is_named() {
 fn manifest_environment_variables_reach_the_guest() {
     let host = Fixture::new().start();
 
-    assert_eq!(host.get("/granted?op=env&name=MY_SETTING").1["ok"], "from-the-manifest");
+    assert_eq!(
+        host.get("/granted?op=env&name=MY_SETTING").1["ok"],
+        "from-the-manifest"
+    );
 }
