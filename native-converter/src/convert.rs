@@ -1,21 +1,25 @@
-//! The streaming pipeline: decode → (resample) → encode → write, one packet
-//! at a time, then the LAME tag over the reserved first frame, then the
-//! output check.
+//! The conversion as callers see it: decode → (resample) → encode → write,
+//! streaming, on one thread ([`crate::pipeline`]) or, for inputs long enough
+//! to be worth it, with parallel segment encoders ([`crate::parallel`]);
+//! then the output check.
 //!
 //! The output is written to `<out>.part` and renamed only once it has passed
 //! the check, so a failed or interrupted conversion never leaves a file that
 //! looks finished.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::fs;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::decode::{AudioDecoder, PcmBlock};
-use crate::encode::{mp3_sample_rate, EncodeSettings, Mp3Encoder};
-use crate::resample::StreamResampler;
+use crate::decode::AudioInfo;
+use crate::encode::EncodeSettings;
+use crate::parallel::{encode_parallel, ParallelError, Plan};
+use crate::pipeline::{encode_serial, AudioSource};
 use crate::verify::check_output;
 use crate::ConvertError;
 
@@ -24,6 +28,12 @@ use crate::ConvertError;
 pub struct ConvertOptions {
     /// Bit-rate settings.
     pub encode: EncodeSettings,
+    /// Encoder threads; `None` means one per available core. Inputs shorter
+    /// than two segments (about 12 s) are always encoded on one thread.
+    pub threads: Option<NonZeroUsize>,
+    /// Set it to stop a running conversion: it then returns
+    /// [`ConvertError::Canceled`] (the worker uses this when its lease is lost).
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// Where a conversion is, for progress bars and heartbeats.
@@ -109,66 +119,32 @@ fn encode_to(
     path: &Path,
     options: &ConvertOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(f64, crate::decode::AudioInfo), ConvertError> {
-    let mut decoder = AudioDecoder::open(input)?;
-    let info = decoder.info().clone();
-    let out_rate = mp3_sample_rate(info.sample_rate);
-    let mut resampler = if out_rate == info.sample_rate {
-        None
-    } else {
-        Some(StreamResampler::new(
-            info.sample_rate,
-            out_rate,
-            info.channels,
-        )?)
-    };
-    let mut encoder = Mp3Encoder::new(out_rate, info.channels, &options.encode)?;
-    let file = File::create(path)
-        .map_err(|e| ConvertError::io(format!("creating {}", path.display()), e))?;
-    let mut writer = BufWriter::with_capacity(64 * 1024, file);
-    let write_err = |e| ConvertError::io("writing the output", e);
-
-    let rate = f64::from(info.sample_rate);
-    let total_secs = info.expected_frames.map(|n| n as f64 / rate);
-    let mut block = PcmBlock::default();
-    let mut resampled = vec![Vec::new(); info.channels];
-    let mut last_report = 0u64;
-    while decoder.next_block(&mut block)? {
-        let bytes = match &mut resampler {
-            Some(rs) => {
-                resampled.iter_mut().for_each(Vec::clear);
-                rs.push(&block.planes, &mut resampled)?;
-                encoder.encode(&resampled)?
+) -> Result<(f64, AudioInfo), ConvertError> {
+    let source = AudioSource::open(input, options)?;
+    let threads = options.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+        NonZeroUsize::get,
+    );
+    let long_enough = source.total_secs().is_none_or(|secs| {
+        secs >= Plan::for_rate(source.out_rate).min_parallel_secs(source.out_rate)
+    });
+    let source = if threads > 1 && long_enough {
+        match encode_parallel(source, path, options, threads, progress) {
+            Ok(source) => source,
+            Err(ParallelError::Convert(e)) => return Err(e),
+            Err(ParallelError::Seam(detail)) => {
+                tracing::warn!(%detail, "parallel join failed; encoding on one thread");
+                let source = AudioSource::open(input, options)?;
+                encode_serial(source, path, options, progress)?
             }
-            None => encoder.encode(&block.planes)?,
-        };
-        writer.write_all(bytes).map_err(write_err)?;
-        let done = decoder.frames_emitted();
-        if done - last_report >= u64::from(info.sample_rate) {
-            last_report = done;
-            progress(Progress {
-                done_secs: done as f64 / rate,
-                total_secs,
-            });
         }
-    }
-    if let Some(rs) = &mut resampler {
-        resampled.iter_mut().for_each(Vec::clear);
-        rs.finish(&mut resampled)?;
-        let bytes = encoder.encode(&resampled)?;
-        writer.write_all(bytes).map_err(write_err)?;
-    }
-    writer.write_all(encoder.flush()?).map_err(write_err)?;
-    if let Some(tag) = encoder.lame_tag() {
-        writer.seek(SeekFrom::Start(0)).map_err(write_err)?;
-        writer.write_all(&tag).map_err(write_err)?;
-    }
-    let file = writer.into_inner().map_err(|e| write_err(e.into_error()))?;
-    file.sync_all().map_err(write_err)?;
-    let input_secs = decoder.frames_emitted() as f64 / rate;
+    } else {
+        encode_serial(source, path, options, progress)?
+    };
+    let input_secs = source.decoded_secs();
     progress(Progress {
         done_secs: input_secs,
         total_secs: Some(input_secs),
     });
-    Ok((input_secs, info))
+    Ok((input_secs, source.info))
 }

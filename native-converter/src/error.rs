@@ -66,6 +66,9 @@ pub enum ConvertError {
     /// The encoded output did not pass the check after encoding.
     #[error("the output failed its check: {0}")]
     OutputCheck(String),
+    /// The caller canceled the conversion (see `ConvertOptions::cancel`).
+    #[error("the conversion was canceled")]
+    Canceled,
     /// Reading the input or writing the output failed.
     #[error("{context}: {source}")]
     Io {
@@ -89,6 +92,6 @@ impl ConvertError {
     /// Whether the error comes from the input itself, so that retrying the same
     /// input can never succeed (the worker fails such jobs without retry).
     pub fn is_permanent(&self) -> bool {
-        !matches!(self, Self::Io { .. } | Self::Encoder(_))
+        !matches!(self, Self::Io { .. } | Self::Encoder(_) | Self::Canceled)
     }
 }

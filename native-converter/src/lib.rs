@@ -9,9 +9,16 @@
 //!   trim, downmix); typed errors for every kind of bad input.
 //! - [`encode`]: LAME through `mp3lame-encoder`, bit-rate settings, LAME tag.
 //! - [`resample`]: rubato, for sample rates MP3 cannot carry.
-//! - [`convert`]: the pipeline that ties them together, with progress.
+//! - [`convert`]: the public entry point, with progress and cancellation.
+//! - `pipeline`: the audio source shared by both strategies, and the
+//!   one-thread encoder.
+//! - [`parallel`]: segments dealt to encoder threads; `join` stitches their
+//!   frames (re-laying the bit reservoir, see `mp3_frames`) and `lame_tag`
+//!   writes the joined stream's LAME tag.
 //! - [`verify`]: the after-encoding check (decodes, duration matches).
 //! - [`error`]: [`ConvertError`], the one error type.
+//! - [`worker`]: the `clipwave-worker` daemon's library (API client, job
+//!   step, loop, notifications).
 //!
 //! `mix` (downmix weights) and `mp4_edits` (MP4 edit lists, which symphonia
 //! 0.5 does not apply) are internal.
@@ -20,10 +27,16 @@ pub mod convert;
 pub mod decode;
 pub mod encode;
 pub mod error;
+mod join;
+mod lame_tag;
 mod mix;
+mod mp3_frames;
 mod mp4_edits;
+pub mod parallel;
+mod pipeline;
 pub mod resample;
 pub mod verify;
+pub mod worker;
 
 pub use convert::{convert_file, ConvertOptions, Progress, Summary};
 pub use encode::{EncodeSettings, RateControl};

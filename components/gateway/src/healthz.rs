@@ -61,8 +61,8 @@ fn check_key_value(label: &str) -> CheckStatus {
 }
 
 fn check_sqlite(label: &str) -> CheckStatus {
-    let outcome = sqlite::Connection::open(label)
-        .and_then(|connection| connection.execute("SELECT 1", &[]));
+    let outcome =
+        sqlite::Connection::open(label).and_then(|connection| connection.execute("SELECT 1", &[]));
     match outcome {
         Ok(_) => CheckStatus::Ok,
         Err(error) => {

@@ -3,26 +3,113 @@
 //! # Routes
 //! | route | handler |
 //! |---|---|
-//! | `GET /healthz` | [`healthz`] |
-//! | `POST /upload`, `/jobs/...`, `GET /download`, `/internal/...` | not built yet: 501 |
+//! | `GET /healthz` (no token) | [`healthz`] |
+//! | `POST /upload` | [`upload`] |
+//! | `GET /jobs`, `GET`/`DELETE /jobs/{id}` | [`jobs`] |
+//! | `GET /jobs/{id}/audio`, `GET /download?fid=` | [`download`] |
+//! | `/internal/...` (service tokens) | [`internal`] |
+//!
+//! Every route but `/healthz` authenticates first ([`auth`]), so a
+//! protected route answers 401 before any 400, 404, 405 or 409.
+//!
+//! # Layout
+//! - Handlers: [`upload`], [`jobs`], [`download`], [`internal`].
+//! - Edges: [`request`] (the request head, the body as a limited stream),
+//!   [`respond`] (full or streamed replies), [`auth`], [`config`],
+//!   [`failure`] (server faults to 503/500, logged).
+//! - Stores: [`media_store`] (key-value `media`, chunked blobs) and
+//!   [`jobs_db`] (SQLite `default`, versioned migrations).
+//! - Plain logic, tested natively: [`route`], [`job_id`], [`job`],
+//!   [`cursor`], [`sniff`], [`ingest`], [`body`], [`range`],
+//!   [`disposition`].
 //!
 //! # Stores and variables
-//! Key-value `default` and `media`, SQLite `default` (see `spin.toml`).
+//! Key-value `default` (session records, read-only here) and `media`,
+//! SQLite `default`. Variables: `auth_mode`, `max_upload_bytes`,
+//! `max_attempts`, `job_lease_secs`, `jwt_public_keys`, `jwt_issuer`,
+//! `jwt_audience`, `clock_leeway_secs`.
 
-mod healthz;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod cursor;
+pub mod disposition;
+pub mod download;
+pub mod failure;
+pub mod healthz;
+pub mod ingest;
+pub mod internal;
+pub mod job;
+pub mod job_id;
+pub mod jobs;
+pub mod jobs_db;
+pub mod media_store;
+pub mod range;
+pub mod request;
+pub mod respond;
+pub mod route;
+pub mod sniff;
+pub mod upload;
 
-use clipwave_http::{ApiError, RequestId};
-use http::{Method, Request, Response};
-use spin_sdk::http_component;
+use clipwave_http::ApiError;
+use http::Method;
+
+use crate::{request::Incoming, respond::Reply, route::Route};
 
 /// Spin's entry point: one call per request, on a fresh instance.
-#[http_component]
-fn handle(request: Request<Vec<u8>>) -> Response<Vec<u8>> {
-    let request_id = RequestId::from_headers(request.headers());
-    let outcome = match (request.method(), request.uri().path()) {
-        (&Method::GET | &Method::HEAD, "/healthz") => Ok(healthz::report(&request_id)),
-        (_, "/healthz") => Err(ApiError::method_not_allowed("GET, HEAD")),
-        _ => Err(ApiError::not_implemented()),
-    };
-    outcome.unwrap_or_else(|error| error.into_response(&request_id))
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+async fn handle(request: spin_sdk::http::IncomingRequest, out: spin_sdk::http::ResponseOutparam) {
+    let mut request = Incoming::new(request);
+    let reply = dispatch(&mut request)
+        .await
+        .unwrap_or_else(|error| error.into_response(&request.request_id).into());
+    respond::send(out, reply, &request.request_id).await;
+}
+
+/// The route table: authenticate, then match route and method.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+async fn dispatch(request: &mut Incoming) -> Result<Reply, ApiError> {
+    let path = request.path.clone();
+    let route = Route::parse(&path);
+    let method = request.method.clone();
+    if route == Route::Healthz {
+        return match method {
+            Method::GET | Method::HEAD => Ok(healthz::report(&request.request_id).into()),
+            _ => Err(ApiError::method_not_allowed("GET, HEAD")),
+        };
+    }
+    let caller = auth::authenticate(&request.headers).await?;
+    if route.is_internal() {
+        caller.service()?;
+    } else if route != Route::Unknown {
+        let user = caller.user()?;
+        let id = &request.request_id;
+        return match (route, method) {
+            (Route::Upload, Method::POST) => upload::upload(request, &user).await,
+            (Route::Upload, _) => Err(ApiError::method_not_allowed("POST")),
+            (Route::Jobs, Method::GET) => jobs::list(&request.query, &user, id),
+            (Route::Jobs, _) => Err(ApiError::method_not_allowed("GET")),
+            (Route::Job(job), Method::GET) => jobs::get(job, &user, id),
+            (Route::Job(job), Method::DELETE) => jobs::delete(job, &user, id),
+            (Route::Job(_), _) => Err(ApiError::method_not_allowed("GET, DELETE")),
+            (Route::JobAudio(job), Method::GET) => download::audio(request, job, &user),
+            (Route::Download, Method::GET) => download::download(request, &user),
+            (Route::JobAudio(_) | Route::Download, _) => Err(ApiError::method_not_allowed("GET")),
+            _ => Err(ApiError::not_found()),
+        };
+    }
+    match (route, method) {
+        (Route::Claim, Method::POST) => internal::claim::claim(request).await,
+        (Route::Input(job), Method::GET) => internal::input::input(request, job),
+        (Route::Heartbeat(job), Method::POST) => internal::heartbeat::heartbeat(request, job).await,
+        (Route::Output(job), Method::PUT) => internal::output::output(request, job).await,
+        (Route::Complete(job), Method::POST) => internal::complete::complete(request, job).await,
+        (Route::Fail(job), Method::POST) => internal::fail::fail(request, job).await,
+        (Route::Queue, Method::GET) => internal::queue::queue(&request.request_id),
+        (Route::Input(_) | Route::Queue, _) => Err(ApiError::method_not_allowed("GET")),
+        (Route::Output(_), _) => Err(ApiError::method_not_allowed("PUT")),
+        (Route::Unknown, _) => Err(ApiError::not_found()),
+        _ => Err(ApiError::method_not_allowed("POST")),
+    }
 }

@@ -24,6 +24,13 @@ pub enum ErrorCode {
     InvalidToken,
     /// 403: a valid token of the wrong kind.
     InsufficientScope,
+    /// 403: the caller is known but the action is not allowed (e.g. closed
+    /// registration, a wrong current password).
+    Forbidden,
+    /// 401: OAuth2 client authentication failed (RFC 6749 §5.2).
+    InvalidClient,
+    /// 400: OAuth2 `grant_type` other than `client_credentials`.
+    UnsupportedGrantType,
     /// 404: nothing here, or nothing of the caller's.
     NotFound,
     /// 405: the route exists, the method does not.
@@ -57,6 +64,9 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::Forbidden => "forbidden",
+            Self::InvalidClient => "invalid_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
@@ -74,11 +84,12 @@ impl ErrorCode {
     /// The HTTP status that goes with the code.
     pub fn status(self) -> StatusCode {
         match self {
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::InvalidCredentials | Self::Unauthorized | Self::InvalidToken => {
-                StatusCode::UNAUTHORIZED
-            }
-            Self::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::BadRequest | Self::UnsupportedGrantType => StatusCode::BAD_REQUEST,
+            Self::InvalidCredentials
+            | Self::Unauthorized
+            | Self::InvalidToken
+            | Self::InvalidClient => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict | Self::NotReady => StatusCode::CONFLICT,
@@ -164,6 +175,49 @@ impl ApiError {
         )
     }
 
+    /// 401 for a wrong e-mail or password: one body for both, so the answer
+    /// does not reveal which accounts exist.
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            ErrorCode::InvalidCredentials,
+            "The e-mail or password is incorrect.",
+        )
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"clipwave\""),
+        )
+    }
+
+    /// 401 `invalid_client` for `POST /token` (RFC 6749 §5.2): a Basic
+    /// challenge for the scheme the client must use, plus the Bearer one
+    /// every Clipwave 401 carries (DESIGN §4a).
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "Client authentication failed.")
+            .with_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"clipwave\", charset=\"UTF-8\""),
+            )
+            .with_header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"clipwave\""),
+            )
+    }
+
+    /// 403 `forbidden` with the given explanation.
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
+    /// 409 `conflict` with the given explanation.
+    pub fn conflict(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    /// 413 `payload_too_large`.
+    pub fn payload_too_large() -> Self {
+        Self::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
+    }
+
     /// 403 for a valid token of the wrong kind (`error="insufficient_scope"`).
     pub fn insufficient_scope() -> Self {
         Self::new(
@@ -182,7 +236,10 @@ impl ApiError {
             ErrorCode::TooManyRequests,
             "Too many attempts; try again later.",
         )
-        .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)))
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs.max(1)),
+        )
     }
 
     /// 500 whose message reveals nothing; log the cause before returning it.
@@ -262,7 +319,10 @@ mod tests {
     fn challenges_follow_rfc_6750() {
         let id = RequestId::generate();
         let missing = ApiError::missing_credentials().into_response(&id);
-        assert_eq!(missing.headers()["www-authenticate"], "Bearer realm=\"clipwave\"");
+        assert_eq!(
+            missing.headers()["www-authenticate"],
+            "Bearer realm=\"clipwave\""
+        );
         let rejected = ApiError::invalid_token().into_response(&id);
         assert_eq!(rejected.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(

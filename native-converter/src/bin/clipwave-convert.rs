@@ -6,6 +6,7 @@
 //! conversion error, 2 on a usage error.
 
 use std::io::IsTerminal;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,7 +30,8 @@ struct Args {
     /// Variable bit rate at LAME quality 0 (best) to 9 (smallest) instead of CBR.
     #[arg(long)]
     vbr_quality: Option<u8>,
-    /// Encoder threads (default: available cores). Currently one is used.
+    /// Encoder threads (default: available cores). Inputs shorter than about
+    /// 12 s are encoded on one thread.
     #[arg(long)]
     threads: Option<usize>,
     /// Print nothing but errors.
@@ -48,10 +50,15 @@ impl Args {
             (Some(kbps), None) => EncodeSettings::cbr(kbps)?,
             (None, None) => EncodeSettings::default(),
         };
-        if self.threads == Some(0) {
-            anyhow::bail!("--threads must be at least 1");
-        }
-        Ok(ConvertOptions { encode })
+        let threads = match self.threads {
+            Some(n) => Some(NonZeroUsize::new(n).context("--threads must be at least 1")?),
+            None => None,
+        };
+        Ok(ConvertOptions {
+            encode,
+            threads,
+            cancel: None,
+        })
     }
 }
 

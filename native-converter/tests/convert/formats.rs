@@ -157,7 +157,10 @@ fn vbr_and_other_bit_rates_produce_valid_output() -> Result<()> {
         EncodeSettings::cbr(320)?,
     ] {
         let output = dir.path().join("out.mp3");
-        let options = ConvertOptions { encode };
+        let options = ConvertOptions {
+            encode,
+            ..Default::default()
+        };
         let summary = convert_file(&input, &output, &options, &mut |_| {})?;
         assert_decodes_to(&output, summary.sample_rate, 2.0)?;
     }

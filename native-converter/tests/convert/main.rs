@@ -8,3 +8,4 @@ mod cli;
 mod formats;
 mod fuzz;
 mod helpers;
+mod seams;

@@ -13,3 +13,8 @@ mod auth_flows;
 mod auth_revocation;
 mod auth_support;
 mod auth_throttling;
+mod web;
+mod gateway_auth;
+mod gateway_lifecycle;
+mod gateway_support;
+mod gateway_upload;

@@ -1,0 +1,101 @@
+//! `GET /jobs`, `GET /jobs/{id}`, `DELETE /jobs/{id}`: a user's jobs.
+//!
+//! A job that is not the caller's answers exactly like one that does not
+//! exist (404, same body), so ids cannot be probed; admins see every job.
+
+use clipwave_http::{empty_response, json_response, ApiError, RequestId};
+use http::StatusCode;
+use serde_json::json;
+
+use crate::{
+    auth::User,
+    config,
+    cursor::{Cursor, PageRequest},
+    failure,
+    job::Job,
+    job_id::JobId,
+    jobs_db::JobsDb,
+    media_store::{self, MediaStore},
+    respond::Reply,
+};
+
+/// Opens the database and fails jobs whose worker vanished for good, so
+/// users see the truth without waiting for the next claim.
+pub fn open_reaped() -> Result<JobsDb, ApiError> {
+    let jobs = JobsDb::open().map_err(failure::store)?;
+    let max_attempts = config::max_attempts().map_err(failure::misconfigured)?;
+    jobs.reap_lost(max_attempts).map_err(failure::store)?;
+    Ok(jobs)
+}
+
+/// The job `raw_id` if `user` may see it; 404 otherwise (malformed ids too).
+///
+/// # Errors
+/// 404 for a malformed, unknown or foreign id; 503 when the database fails.
+pub fn visible_job(jobs: &JobsDb, raw_id: &str, user: &User) -> Result<Job, ApiError> {
+    let id = JobId::parse(raw_id).ok_or_else(ApiError::not_found)?;
+    match jobs.get(&id).map_err(failure::store)? {
+        Some(job) if job.visible_to(&user.id, user.admin) => Ok(job),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// `GET /jobs?limit=&cursor=`: newest first, `{"jobs", "next_cursor"}`.
+///
+/// # Errors
+/// 400 for a bad `limit` or `cursor`; 503 when the database fails.
+pub fn list(query: &str, user: &User, request_id: &RequestId) -> Result<Reply, ApiError> {
+    let page = PageRequest::from_query(query).map_err(ApiError::bad_request)?;
+    let jobs = open_reaped()?;
+    let owner = (!user.admin).then_some(user.id.as_str());
+    let mut found = jobs
+        .list(owner, page.after.as_ref(), page.limit + 1)
+        .map_err(failure::store)?;
+    let more = found.len() > page.limit as usize;
+    found.truncate(page.limit as usize);
+    let next_cursor = more.then(|| found.last()).flatten().map(|last| {
+        Cursor {
+            created_ms: last.created_ms,
+            id: last.id.clone(),
+        }
+        .encode()
+    });
+    let views: Vec<_> = found.iter().map(Job::view).collect();
+    let body = json!({ "jobs": views, "next_cursor": next_cursor });
+    Ok(json_response(StatusCode::OK, &body, request_id).into())
+}
+
+/// `GET /jobs/{id}`.
+///
+/// # Errors
+/// 404 unless the job is the caller's; 503 when the database fails.
+pub fn get(raw_id: &str, user: &User, request_id: &RequestId) -> Result<Reply, ApiError> {
+    let jobs = open_reaped()?;
+    let job = visible_job(&jobs, raw_id, user)?;
+    Ok(json_response(StatusCode::OK, &job.view(), request_id).into())
+}
+
+/// `DELETE /jobs/{id}`: cancels a queued or processing job, deletes a
+/// finished one; both free the job's files. 204.
+///
+/// # Errors
+/// 404 unless the job is the caller's; 503 when a store fails.
+pub fn delete(raw_id: &str, user: &User, request_id: &RequestId) -> Result<Reply, ApiError> {
+    let jobs = open_reaped()?;
+    let job = visible_job(&jobs, raw_id, user)?;
+    let media = MediaStore::open().map_err(failure::store)?;
+    let canceled = !job.status.is_finished() && jobs.cancel(&job.id).map_err(failure::store)?;
+    if !canceled {
+        // Finished (or it finished just now): the row goes as well.
+        jobs.delete(&job.id).map_err(failure::store)?;
+    }
+    // Re-read so that an output stored while we were canceling is freed too.
+    let output = match jobs.get(&job.id).map_err(failure::store)? {
+        Some(current) => current.output_blob,
+        None => job.output_blob.clone(),
+    };
+    for blob in std::iter::once(job.input_blob.clone()).chain(output) {
+        media_store::delete(&media, &blob).map_err(failure::store)?;
+    }
+    Ok(empty_response(StatusCode::NO_CONTENT, request_id).into())
+}

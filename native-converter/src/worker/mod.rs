@@ -1,0 +1,27 @@
+//! `clipwave-worker`: the native side of the job queue.
+//!
+//! It talks to the gateway's internal API (`docs/internal-api.md`) with a
+//! service token, claims jobs under a lease, converts them with
+//! [`crate::convert_file`] and reports back; a job whose lease expires (the
+//! worker died) is simply claimed again by another worker, and every call
+//! names its attempt, so a late worker can never overwrite a newer one.
+//!
+//! # Layout
+//! - [`api`]: the typed HTTP client and the token cache.
+//! - [`job`]: [`process_next_job`], one job end to end, with heartbeats.
+//! - [`run`]: the loop around it (concurrency, drain, backoff, shutdown).
+//! - [`notify`]: e-mail and signed webhooks when a job ends, off the job path.
+//! - `job_id` and `error`: the [`JobId`] newtype and [`WorkerError`].
+
+pub mod api;
+mod error;
+pub mod job;
+mod job_id;
+pub mod notify;
+pub mod run;
+
+pub use api::{ApiClient, ClaimedJob};
+pub use error::WorkerError;
+pub use job::{process_next_job, JobOutcome, WorkerContext};
+pub use job_id::JobId;
+pub use run::{run, LoopOptions};

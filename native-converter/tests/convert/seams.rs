@@ -1,0 +1,174 @@
+//! Parallel encoding: the joined MP3 has no gap, overlap or click at its
+//! seams. The output of a 2-thread encode is decoded with ffmpeg (which
+//! honours our LAME tag), aligned with the source PCM and with a 1-thread
+//! encode, and the error around every seam is compared with the error
+//! elsewhere.
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use clipwave_convert::parallel::{Plan, SEAM_CANDIDATES};
+use clipwave_convert::{convert_file, ConvertOptions, EncodeSettings};
+
+use crate::helpers::{best_lag, ffmpeg_decode_left, ffmpeg_make, workdir};
+
+const RATE: u32 = 44_100;
+/// LAME's encoder delay plus the decoder's, in samples: where frame 0 of the
+/// stream starts in the decoded (but untrimmed) timeline.
+const CODEC_DELAY: i64 = 576 + 529;
+
+/// Decaying tones on a noise floor: transients at positions unrelated to
+/// the frame grid make LAME switch to short blocks near some seams.
+fn percussive_source(secs: u32) -> String {
+    format!(
+        "aevalsrc=exprs='0.45*sin(2*PI*(330+110*mod(floor(t/0.37),4))*t)*exp(-9*mod(t,0.37))+0.08*(random(0)-0.5)|0.4*sin(2*PI*520*t)*exp(-6*mod(t+0.1,0.41))+0.08*(random(1)-0.5)':s={RATE}:d={secs}"
+    )
+}
+
+fn encode(input: &Path, output: &Path, threads: usize, kbps: u16) -> Result<()> {
+    let options = ConvertOptions {
+        encode: EncodeSettings::cbr(kbps)?,
+        threads: NonZeroUsize::new(threads),
+        cancel: None,
+    };
+    convert_file(input, output, &options, &mut |_| {})?;
+    Ok(())
+}
+
+/// ffmpeg reports nothing (no invalid frame, no reservoir underflow).
+fn assert_decodes_cleanly(mp3: &Path) -> Result<()> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(mp3)
+        .args(["-f", "null", "-"])
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
+    Ok(())
+}
+
+/// Signal-to-error ratio of `test` against `reference` over `range`, in dB.
+fn snr_db(reference: &[f32], test: &[f32], range: std::ops::Range<usize>) -> f64 {
+    let (mut signal, mut error) = (0.0f64, 0.0f64);
+    for i in range {
+        let s = f64::from(reference[i]);
+        signal += s * s;
+        error += (f64::from(test[i]) - s).powi(2);
+    }
+    10.0 * (signal / error.max(1e-20)).log10()
+}
+
+/// Largest sample error over `range`.
+fn peak_error(reference: &[f32], test: &[f32], range: std::ops::Range<usize>) -> f32 {
+    range
+        .map(|i| (test[i] - reference[i]).abs())
+        .fold(0.0, f32::max)
+}
+
+fn check_seams(kbps: u16) -> Result<()> {
+    let dir = workdir()?;
+    let source = ffmpeg_make(
+        dir.path(),
+        "source.wav",
+        &["-f", "lavfi", "-i", &percussive_source(27)],
+    )?;
+    let (parallel, serial) = (dir.path().join("par.mp3"), dir.path().join("ser.mp3"));
+    encode(&source, &parallel, 2, kbps)?;
+    encode(&source, &serial, 1, kbps)?;
+    assert_ne!(
+        std::fs::read(&parallel)?,
+        std::fs::read(&serial)?,
+        "the parallel path did not run (it falls back to one thread when no seam fits)"
+    );
+    assert_decodes_cleanly(&parallel)?;
+    let reference = ffmpeg_decode_left(&source)?;
+    let par = ffmpeg_decode_left(&parallel)?;
+    let ser = ffmpeg_decode_left(&serial)?;
+    assert_eq!(
+        par.len(),
+        reference.len(),
+        "joined stream has another length"
+    );
+    assert_eq!(ser.len(), reference.len());
+
+    let plan = Plan::for_rate(RATE);
+    let window = 2 * plan.spf as usize;
+    let overall = snr_db(&reference, &ser, 0..reference.len());
+    let mut seams = 0;
+    for k in 0.. {
+        // The seam is one of the candidate frames; cover all of them.
+        let first = (plan.handover(k) * plan.spf) as i64 - CODEC_DELAY;
+        let last = ((plan.handover(k) + SEAM_CANDIDATES) * plan.spf) as i64 - CODEC_DELAY;
+        let (from, to) = (first as usize - window, last as usize + window);
+        if to + 4_096 >= reference.len() {
+            break;
+        }
+        seams += 1;
+        let (lag, corr) = best_lag(&reference, &par, from, to - from, 64).context("too short")?;
+        assert_eq!(
+            lag, 0,
+            "seam {k} is shifted by {lag} samples (corr {corr:.4})"
+        );
+        let (lag, _) = best_lag(&ser, &par, from, to - from, 64).context("too short")?;
+        assert_eq!(lag, 0, "seam {k} is not aligned with the one-thread encode");
+        let at_seam = snr_db(&reference, &par, from..to);
+        let serial_here = snr_db(&reference, &ser, from..to);
+        // The signal's level varies, so compare with the one-thread encode
+        // of the same samples rather than with a global figure.
+        assert!(
+            at_seam > serial_here - 1.0,
+            "seam {k}: SNR {at_seam:.2} dB, one-thread encode {serial_here:.2} dB here"
+        );
+        eprintln!("{kbps}k seam {k}: SNR {at_seam:.2} dB (one thread {serial_here:.2} dB)");
+        let peak = peak_error(&reference, &par, from..to);
+        let serial_peak = peak_error(&reference, &ser, from..to);
+        assert!(
+            peak < 2.0 * serial_peak + 0.01,
+            "seam {k}: peak error {peak:.4} against {serial_peak:.4} for one thread (a click)"
+        );
+    }
+    assert!(seams >= 3, "only {seams} seams were checked");
+    let whole = snr_db(&reference, &par, 0..reference.len());
+    assert!(
+        whole > overall - 0.1,
+        "joined stream SNR {whole:.2} dB, one thread {overall:.2} dB"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_two_thread_encode_has_no_gap_overlap_or_click_at_its_seams() -> Result<()> {
+    check_seams(192)
+}
+
+#[test]
+fn seams_hold_at_a_low_bit_rate_where_the_reservoir_spans_several_frames() -> Result<()> {
+    check_seams(64)
+}
+
+#[test]
+fn a_two_thread_encode_of_a_long_mp4_decodes_to_the_sources_length() -> Result<()> {
+    let dir = workdir()?;
+    let input = ffmpeg_make(
+        dir.path(),
+        "in.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &percussive_source(40),
+            "-ac",
+            "2",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "160k",
+        ],
+    )?;
+    let output = dir.path().join("out.mp3");
+    encode(&input, &output, 2, 192)?;
+    let decoded = ffmpeg_decode_left(&output)?;
+    assert_eq!(decoded.len(), 40 * RATE as usize);
+    Ok(())
+}
