@@ -18,15 +18,9 @@ NATIVE := --workspace --exclude clipwave-auth --exclude clipwave-gateway --exclu
 
 .PHONY: up test setup build build-wasm build-native lint unit-test e2e-test deploy-test bench images clean
 
-## Serve the app locally: `spin up` when the Spin CLI is installed, else clipwave-host.
+## Serve the app locally with a worker: `spin up` when the Spin CLI is installed, else clipwave-host.
 up: setup build
-	@$(CARGO) run --quiet --release -p clipwave-devenv -- init --dir .spin
-	@source .spin/dev.env; \
-	if command -v spin >/dev/null; then \
-		exec spin up --listen $(LISTEN) --runtime-config-file runtime-config.toml; \
-	else \
-		exec target/release/clipwave-host --listen $(LISTEN) --runtime-config-file runtime-config.toml; \
-	fi
+	@LISTEN=$(LISTEN) scripts/dev-up.sh
 
 ## Everything CI runs.
 test: setup lint build unit-test deploy-test
@@ -55,8 +49,9 @@ unit-test: build
 deploy-test:
 	bash deploy/tests/validate.sh
 
-bench:
-	@echo "no benchmarks yet"
+## Benchmarks (slow): the converter against ffmpeg and the original tutorial's moviepy.
+bench: setup build-native
+	bash bench/converter.sh
 
 images:
 	bash deploy/scripts/build-images.sh

@@ -9,7 +9,7 @@
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Child, Command, Stdio},
     time::Duration,
 };
 
@@ -161,6 +161,63 @@ fn hash_secret(secret: &str) -> Result<String> {
         .hash_password(secret.as_bytes(), &salt)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(hash.to_string())
+}
+
+/// A `clipwave-worker` converting this app's jobs; killed when dropped.
+pub struct Worker {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts one real worker against this app with the test service client.
+    pub fn start_worker(&self) -> Worker {
+        let dir = tempfile::tempdir().expect("worker dir");
+        let secret = dir.path().join("client-secret");
+        std::fs::write(&secret, WORKER_CLIENT_SECRET).expect("write secret");
+        let child = Command::new(target_binary("clipwave-worker"))
+            .arg("--api")
+            .arg(&self.address)
+            .args(["--client-id", WORKER_CLIENT_ID])
+            .arg("--client-secret-file")
+            .arg(&secret)
+            .arg("--work-dir")
+            .arg(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .spawn()
+            .expect("start clipwave-worker (run `make build` first)");
+        Worker { child, _dir: dir }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A binary of this build (`clipwave`, `clipwave-worker`, …).
+pub fn target_binary(name: &str) -> PathBuf {
+    target_dir()
+        .map(|target| target.join("release").join(name))
+        .expect("target dir")
+}
+
+/// Makes a small H.264 + AAC mp4 of `seconds` with ffmpeg (test media is
+/// generated, never committed).
+pub fn make_test_video(path: &Path, seconds: u32) {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args(["-t", &seconds.to_string(), "-c:v", "libx264", "-c:a", "aac", "-shortest"])
+        .arg(path)
+        .status()
+        .expect("ffmpeg is needed to make test media (scripts/setup.sh installs it)");
+    assert!(status.success(), "ffmpeg failed");
 }
 
 /// The JSON body of a response.

@@ -18,3 +18,5 @@ mod gateway_auth;
 mod gateway_lifecycle;
 mod gateway_support;
 mod gateway_upload;
+mod cli;
+mod conversion;
