@@ -189,18 +189,16 @@ impl ApiError {
     }
 
     /// 401 `invalid_client` for `POST /token` (RFC 6749 §5.2): a Basic
-    /// challenge for the scheme the client must use, plus the Bearer one
-    /// every Clipwave 401 carries (DESIGN §4a).
+    /// challenge for the scheme the client must use, then the Bearer one
+    /// every Clipwave 401 carries (DESIGN §4a), in one header value (RFC
+    /// 9110 §11.6.1 allows a list; spin-sdk 5.2 keeps one value per name).
     pub fn invalid_client() -> Self {
-        Self::new(ErrorCode::InvalidClient, "Client authentication failed.")
-            .with_header(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"clipwave\", charset=\"UTF-8\""),
-            )
-            .with_header(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"clipwave\""),
-            )
+        Self::new(ErrorCode::InvalidClient, "Client authentication failed.").with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(
+                "Basic realm=\"clipwave\", charset=\"UTF-8\", Bearer realm=\"clipwave\"",
+            ),
+        )
     }
 
     /// 403 `forbidden` with the given explanation.

@@ -184,9 +184,12 @@ fn client_credentials_give_a_service_token_and_bad_clients_get_invalid_client() 
     assert!(claims.get("sid").is_none());
     assert_eq!(wrong.status(), 401);
     let challenges: Vec<_> = wrong.headers().get_all("www-authenticate").iter().collect();
-    assert!(challenges
-        .iter()
-        .any(|c| c.to_str().unwrap().starts_with("Basic realm=\"clipwave\"")));
+    assert!(
+        challenges
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("Basic realm=\"clipwave\"")),
+        "{challenges:?}"
+    );
     assert_eq!(json(wrong)["error"], "invalid_client");
     assert_eq!(grant.status(), 400);
     assert_eq!(json(grant)["error"], "unsupported_grant_type");

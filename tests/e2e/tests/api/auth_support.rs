@@ -1,7 +1,7 @@
 //! Typed calls to the auth routes, shared by the `auth_*` tests.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use clipwave_token::{generate_key_pair, Claims, GeneratedKeys, Role, SigningKey, TokenType};
+use clipwave_token::{generate_key_pair, Claims, GeneratedKeys, SigningKey};
 use reqwest::{blocking::Response, Method};
 use serde_json::{json, Value};
 
@@ -104,27 +104,6 @@ pub fn sign(keys: &GeneratedKeys, claims: &Claims) -> String {
         .expect("key")
         .sign(claims)
         .expect("sign")
-}
-
-/// Access-token claims for a user of this app, to be altered by a test.
-pub fn user_claims(sub: &str, sid: &str) -> Claims {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    Claims {
-        iss: "clipwave".into(),
-        aud: "clipwave-api".into(),
-        sub: sub.into(),
-        email: "someone@example.com".into(),
-        role: Role::User,
-        typ: TokenType::Access,
-        iat: now,
-        nbf: now,
-        exp: now + 900,
-        jti: "forged-jti".into(),
-        sid: Some(sid.into()),
-    }
 }
 
 /// Asserts a 401 `invalid_token` with RFC 6750's challenge.
