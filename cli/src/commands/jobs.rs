@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::path_segment;
+use super::percent_encode;
 use crate::{
     api::Api,
     error::{CliError, CliResult},
@@ -41,7 +41,7 @@ pub fn list(server: &str, json_mode: bool) -> CliResult<()> {
 
 /// The job `id` as JSON.
 pub fn fetch(api: &mut Api, id: &str) -> CliResult<Value> {
-    let url = api.url(&format!("/jobs/{}", path_segment(id)));
+    let url = api.url(&format!("/jobs/{}", percent_encode(id)));
     api.send(|http| Ok(http.get(&url)))?
         .json()
         .map_err(|e| CliError::Other(e.into()))
@@ -58,7 +58,7 @@ pub fn status(server: &str, id: &str, json_mode: bool) -> CliResult<()> {
 /// `clipwave delete ID`.
 pub fn delete(server: &str, id: &str, json_mode: bool) -> CliResult<()> {
     let mut api = Api::signed_in(server)?;
-    let url = api.url(&format!("/jobs/{}", path_segment(id)));
+    let url = api.url(&format!("/jobs/{}", percent_encode(id)));
     api.send(|http| Ok(http.delete(&url)))?;
     print(json_mode, &json!({ "deleted": id }), || {
         format!("Deleted {id}.")

@@ -34,9 +34,10 @@ pub fn run(args: Args) -> CliResult<()> {
     }
 }
 
-/// Percent-encodes a job id for a URL path (ids are hex, but input is input).
-fn path_segment(id: &str) -> String {
-    id.bytes()
+/// Percent-encodes `text` for a URL path segment or query value (RFC 3986
+/// unreserved characters pass; job ids are hex, but input is input).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 (b as char).to_string()

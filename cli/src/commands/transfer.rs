@@ -11,7 +11,7 @@ use anyhow::Context;
 use reqwest::blocking::Body;
 use serde_json::{json, Value};
 
-use super::{jobs::fetch, path_segment};
+use super::{jobs::fetch, percent_encode};
 use crate::{
     api::Api,
     error::{CliError, CliResult},
@@ -40,7 +40,7 @@ pub fn upload(
         .unwrap_or("upload")
         .to_string();
     let content_type = content_type_for(file);
-    let url = format!("{}?filename={}", api.url("/upload"), encode_query(&name));
+    let url = format!("{}?filename={}", api.url("/upload"), percent_encode(&name));
     let bar = bytes_bar(Some(size), json_mode);
     let response = api.send(|http| {
         bar.set_position(0);
@@ -118,7 +118,7 @@ fn download_to(
     output: Option<PathBuf>,
     json_mode: bool,
 ) -> CliResult<PathBuf> {
-    let url = api.url(&format!("/jobs/{}/audio", path_segment(id)));
+    let url = api.url(&format!("/jobs/{}/audio", percent_encode(id)));
     let mut response = api.send(|http| Ok(http.get(&url)))?;
     let output = output.unwrap_or_else(|| {
         PathBuf::from(attachment_name(response.headers()).unwrap_or_else(|| format!("{id}.mp3")))
@@ -204,17 +204,6 @@ fn content_type_for(file: &Path) -> &'static str {
     }
 }
 
-fn encode_query(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,6 +238,6 @@ mod tests {
 
     #[test]
     fn query_values_are_percent_encoded() {
-        assert_eq!(encode_query("a b&c.mp4"), "a%20b%26c.mp4");
+        assert_eq!(percent_encode("a b&c.mp4"), "a%20b%26c.mp4");
     }
 }
