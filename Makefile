@@ -16,14 +16,14 @@ TEST_COMPONENTS := $(COMPONENTS) -p clipwave-host-test-component
 # Native crates (everything but the wasm-only components).
 NATIVE := --workspace --exclude clipwave-auth --exclude clipwave-gateway --exclude clipwave-web --exclude clipwave-host-test-component
 
-.PHONY: up test setup build build-wasm build-native lint unit-test e2e-test deploy-test bench images clean
+.PHONY: up test setup build build-wasm build-native lint unit-test browser-test deploy-test bench images clean
 
 ## Serve the app locally with a worker: `spin up` when the Spin CLI is installed, else clipwave-host.
 up: setup build
 	@LISTEN=$(LISTEN) scripts/dev-up.sh
 
 ## Everything CI runs.
-test: setup lint build unit-test deploy-test
+test: setup lint build unit-test browser-test deploy-test
 	@echo "make test: all checks passed"
 
 setup:
@@ -45,6 +45,10 @@ lint:
 ## Unit, conformance and end-to-end tests (the e2e suites start clipwave-host on free ports).
 unit-test: build
 	$(CARGO) test --release --workspace
+
+## The web page in headless Chromium against the real app and a worker.
+browser-test: build
+	bash tests/browser/run.sh
 
 deploy-test:
 	bash deploy/tests/validate.sh

@@ -11,25 +11,68 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 pub struct Asset {
     content_type: &'static str,
     body: &'static [u8],
-    /// A strong validator: the crate version plus the content's length and a hash.
-    etag: &'static str,
+    /// A strong validator derived from the content, so an edited file gets a
+    /// new ETag even when the crate version stays the same (with
+    /// `Cache-Control: no-cache` a browser revalidates every load, and a
+    /// version-only ETag would keep answering 304 with the old file).
+    etag: [u8; ETAG_LEN],
 }
 
-const INDEX: Asset = Asset {
-    content_type: "text/html; charset=utf-8",
-    body: include_bytes!("../static/index.html"),
-    etag: concat!("\"index-", env!("CARGO_PKG_VERSION"), "\""),
-};
-const SCRIPT: Asset = Asset {
-    content_type: "text/javascript; charset=utf-8",
-    body: include_bytes!("../static/app.js"),
-    etag: concat!("\"app-", env!("CARGO_PKG_VERSION"), "\""),
-};
-const STYLE: Asset = Asset {
-    content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../static/style.css"),
-    etag: concat!("\"style-", env!("CARGO_PKG_VERSION"), "\""),
-};
+impl Asset {
+    const fn new(content_type: &'static str, body: &'static [u8]) -> Self {
+        Self {
+            content_type,
+            body,
+            etag: etag_of(body),
+        }
+    }
+
+    fn etag(&self) -> &str {
+        // Only ASCII quote and hex digits are ever written into it.
+        std::str::from_utf8(&self.etag).unwrap_or("\"\"")
+    }
+}
+
+const INDEX: Asset = Asset::new(
+    "text/html; charset=utf-8",
+    include_bytes!("../static/index.html"),
+);
+const SCRIPT: Asset = Asset::new(
+    "text/javascript; charset=utf-8",
+    include_bytes!("../static/app.js"),
+);
+const STYLE: Asset = Asset::new(
+    "text/css; charset=utf-8",
+    include_bytes!("../static/style.css"),
+);
+
+/// `"` + 16 hex digits of the content's FNV-1a hash + 8 hex digits of its length + `"`.
+const ETAG_LEN: usize = 26;
+
+/// The ETag of `body`, computed at compile time.
+const fn etag_of(body: &[u8]) -> [u8; ETAG_LEN] {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < body.len() {
+        hash ^= body[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut tag = [b'"'; ETAG_LEN];
+    let mut digit = 0;
+    while digit < 16 {
+        tag[1 + digit] = HEX[((hash >> (60 - 4 * digit)) & 0xf) as usize];
+        digit += 1;
+    }
+    let len = body.len() as u32;
+    let mut digit = 0;
+    while digit < 8 {
+        tag[17 + digit] = HEX[((len >> (28 - 4 * digit)) & 0xf) as usize];
+        digit += 1;
+    }
+    tag
+}
 
 /// The policy every page response carries.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -56,7 +99,7 @@ pub fn serve(
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag));
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag()));
     let status = if fresh {
         StatusCode::NOT_MODIFIED
     } else {
@@ -68,7 +111,9 @@ pub fn serve(
         header::CONTENT_TYPE,
         HeaderValue::from_static(asset.content_type),
     );
-    headers.insert(header::ETAG, HeaderValue::from_static(asset.etag));
+    if let Ok(etag) = HeaderValue::from_str(asset.etag()) {
+        headers.insert(header::ETAG, etag);
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -127,12 +172,39 @@ mod tests {
     #[test]
     fn a_current_copy_gets_304() {
         let request = Request::get("/app.js")
-            .header("if-none-match", SCRIPT.etag)
+            .header("if-none-match", SCRIPT.etag())
             .body(Vec::new())
             .unwrap();
         let response = serve(&SCRIPT, &request, &RequestId::generate());
         assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
         assert!(response.body().is_empty());
+    }
+
+    #[test]
+    fn etags_follow_the_content() {
+        assert_eq!(etag_of(b"a"), etag_of(b"a"));
+        assert_ne!(etag_of(b"a"), etag_of(b"b"));
+        let tag = INDEX.etag();
+        assert!(
+            tag.len() == ETAG_LEN && tag.starts_with('"') && tag.ends_with('"'),
+            "{tag}"
+        );
+        assert!(
+            tag[1..ETAG_LEN - 1].bytes().all(|b| b.is_ascii_hexdigit()),
+            "{tag}"
+        );
+        assert_ne!(INDEX.etag(), SCRIPT.etag());
+        let stale = Request::get("/app.js")
+            .header(
+                "if-none-match",
+                concat!("\"app-", env!("CARGO_PKG_VERSION"), "\""),
+            )
+            .body(Vec::new())
+            .unwrap();
+        assert_eq!(
+            serve(&SCRIPT, &stale, &RequestId::generate()).status(),
+            StatusCode::OK
+        );
     }
 
     #[test]
