@@ -53,13 +53,14 @@ descendants() {
   done
 }
 measure() {
-  local log="$WORK/time.log" peak=0 pid total p
+  local log="$WORK/time.log" peak=0 pid total p kib
   /usr/bin/time -v -o "$log" "$@" >/dev/null 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     total=0
     for p in $(descendants "$pid"); do
-      total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+      kib=$(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+      total=$((total + ${kib:-0}))
     done
     ((total > peak)) && peak=$total
     sleep 0.05

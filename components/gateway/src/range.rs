@@ -26,7 +26,7 @@ impl ByteRange {
     }
 
     /// How many bytes the range covers.
-    pub fn len(self) -> u64 {
+    pub fn byte_count(self) -> u64 {
         self.last - self.first + 1
     }
 
@@ -178,7 +178,7 @@ mod tests {
                 first: 10,
                 last: 19
             }
-            .len(),
+            .byte_count(),
             10
         );
     }

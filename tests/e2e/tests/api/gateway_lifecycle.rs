@@ -9,9 +9,7 @@ use serde_json::{json, Value};
 
 use crate::{
     auth_support::{admin, bearer},
-    gateway_support::{
-        claim, fail, job, post_json, put_output, upload_small, user, worker_token,
-    },
+    gateway_support::{claim, fail, job, post_json, put_output, upload_small, user, worker_token},
     helpers::spawn_app_with,
 };
 
@@ -38,22 +36,53 @@ fn a_job_goes_from_upload_to_download_through_the_worker_api() {
     assert_eq!(claimed["attempt"], 1);
     assert_eq!(claimed["owner_email"], "ann@example.com");
     assert_eq!(claim(&app, &worker), None, "nothing else to claim");
-    let beat = post_json(&app, &format!("/internal/jobs/{id}/heartbeat"), &worker, json!({"attempt": 1, "progress": 40}));
+    let beat = post_json(
+        &app,
+        &format!("/internal/jobs/{id}/heartbeat"),
+        &worker,
+        json!({"attempt": 1, "progress": 40}),
+    );
     assert_eq!(beat.status(), 200);
-    assert!(beat.json::<Value>().expect("JSON")["lease_expires_at"].as_i64().is_some());
+    assert!(beat.json::<Value>().expect("JSON")["lease_expires_at"]
+        .as_i64()
+        .is_some());
     let seen = job(&app, &ann.access, &id);
-    assert_eq!((seen["status"].clone(), seen["progress"].clone()), (json!("processing"), json!(40)));
-    let queue: Value = bearer(&app, Method::GET, "/internal/queue", &worker).json().expect("JSON");
+    assert_eq!(
+        (seen["status"].clone(), seen["progress"].clone()),
+        (json!("processing"), json!(40))
+    );
+    let queue: Value = bearer(&app, Method::GET, "/internal/queue", &worker)
+        .json()
+        .expect("JSON");
     assert_eq!(queue, json!({"queued": 0, "processing": 1}));
 
     let mp3 = mp3();
-    assert_eq!(put_output(&app, &worker, &id, 1, b"ID3 first try").status(), 204);
-    assert_eq!(put_output(&app, &worker, &id, 1, &mp3).status(), 204, "a retried PUT replaces");
-    assert_eq!(put_output(&app, &worker, &id, 2, &mp3).status(), 409, "wrong attempt");
-    let done = post_json(&app, &format!("/internal/jobs/{id}/complete"), &worker, json!({"attempt": 1, "duration_secs": 61.2}));
+    assert_eq!(
+        put_output(&app, &worker, &id, 1, b"ID3 first try").status(),
+        204
+    );
+    assert_eq!(
+        put_output(&app, &worker, &id, 1, &mp3).status(),
+        204,
+        "a retried PUT replaces"
+    );
+    assert_eq!(
+        put_output(&app, &worker, &id, 2, &mp3).status(),
+        409,
+        "wrong attempt"
+    );
+    let done = post_json(
+        &app,
+        &format!("/internal/jobs/{id}/complete"),
+        &worker,
+        json!({"attempt": 1, "duration_secs": 61.2}),
+    );
     assert_eq!(done.status(), 200);
     let done: Value = done.json().expect("JSON");
-    assert_eq!((done["status"].clone(), done["progress"].clone()), (json!("done"), json!(100)));
+    assert_eq!(
+        (done["status"].clone(), done["progress"].clone()),
+        (json!("done"), json!(100))
+    );
 
     let whole = bearer(&app, Method::GET, &format!("/jobs/{id}/audio"), &ann.access);
     assert_eq!(whole.status(), 200);
@@ -67,27 +96,51 @@ fn a_job_goes_from_upload_to_download_through_the_worker_api() {
     );
     let etag = headers["etag"].to_str().expect("etag").to_owned();
     assert_eq!(whole.bytes().expect("body").as_ref(), mp3.as_slice());
-    let same = bearer(&app, Method::GET, &format!("/download?fid={id}"), &ann.access);
+    let same = bearer(
+        &app,
+        Method::GET,
+        &format!("/download?fid={id}"),
+        &ann.access,
+    );
     assert_eq!(same.headers()["etag"], etag.as_str());
     assert_eq!(same.bytes().expect("body").as_ref(), mp3.as_slice());
 
     let range = |value: &str, if_range: Option<&str>| {
-        let mut request = app.request(Method::GET, &format!("/jobs/{id}/audio")).bearer_auth(&ann.access).header("range", value);
+        let mut request = app
+            .request(Method::GET, &format!("/jobs/{id}/audio"))
+            .bearer_auth(&ann.access)
+            .header("range", value);
         if let Some(tag) = if_range {
             request = request.header("if-range", tag);
         }
         request.send().expect("request")
     };
     let size = mp3.len();
-    for (header, first, last) in [("bytes=0-0", 0, 0), ("bytes=4000-4999", 4000, 4999), ("bytes=-100", size - 100, size - 1), ("bytes=9990-", 9990, size - 1)] {
+    for (header, first, last) in [
+        ("bytes=0-0", 0, 0),
+        ("bytes=4000-4999", 4000, 4999),
+        ("bytes=-100", size - 100, size - 1),
+        ("bytes=9990-", 9990, size - 1),
+    ] {
         let response = range(header, None);
         assert_eq!(response.status(), 206, "{header}");
-        assert_eq!(response.headers()["content-range"], format!("bytes {first}-{last}/{size}").as_str(), "{header}");
-        assert_eq!(response.bytes().expect("body").as_ref(), &mp3[first..=last], "{header}");
+        assert_eq!(
+            response.headers()["content-range"],
+            format!("bytes {first}-{last}/{size}").as_str(),
+            "{header}"
+        );
+        assert_eq!(
+            response.bytes().expect("body").as_ref(),
+            &mp3[first..=last],
+            "{header}"
+        );
     }
     let unsatisfiable = range(&format!("bytes={size}-"), None);
     assert_eq!(unsatisfiable.status(), 416);
-    assert_eq!(unsatisfiable.headers()["content-range"], format!("bytes */{size}").as_str());
+    assert_eq!(
+        unsatisfiable.headers()["content-range"],
+        format!("bytes */{size}").as_str()
+    );
     for ignored in ["bytes=abc", "bytes=0-1,5-9", "bytes=9-2"] {
         let response = range(ignored, None);
         assert_eq!(response.status(), 200, "{ignored}");
@@ -98,7 +151,10 @@ fn a_job_goes_from_upload_to_download_through_the_worker_api() {
 
     let deleted = bearer(&app, Method::DELETE, &format!("/jobs/{id}"), &ann.access);
     assert_eq!(deleted.status(), 204);
-    assert_eq!(bearer(&app, Method::GET, &format!("/jobs/{id}"), &ann.access).status(), 404);
+    assert_eq!(
+        bearer(&app, Method::GET, &format!("/jobs/{id}"), &ann.access).status(),
+        404
+    );
 }
 
 #[test]
@@ -111,8 +167,16 @@ fn an_expired_lease_makes_the_job_claimable_again_and_the_old_attempt_loses_it()
     assert_eq!(claim(&app, &worker), None, "leased");
     thread::sleep(Duration::from_millis(2100));
     let again = claim(&app, &worker).expect("claimable after expiry");
-    assert_eq!((again["job_id"].as_str(), again["attempt"].as_i64()), (Some(id.as_str()), Some(2)));
-    let stale = post_json(&app, &format!("/internal/jobs/{id}/heartbeat"), &worker, json!({"attempt": 1, "progress": 10}));
+    assert_eq!(
+        (again["job_id"].as_str(), again["attempt"].as_i64()),
+        (Some(id.as_str()), Some(2))
+    );
+    let stale = post_json(
+        &app,
+        &format!("/internal/jobs/{id}/heartbeat"),
+        &worker,
+        json!({"attempt": 1, "progress": 10}),
+    );
     assert_eq!(stale.status(), 409);
     assert_eq!(put_output(&app, &worker, &id, 1, &mp3()).status(), 409);
 }
@@ -126,7 +190,15 @@ fn the_third_failure_fails_the_job_with_its_reason_visible_to_the_owner() {
     for attempt in 1..=3 {
         let claimed = claim(&app, &worker).expect("claimable");
         assert_eq!(claimed["attempt"], attempt);
-        let answer: Value = fail(&app, &worker, &id, attempt, &format!("decoder crashed #{attempt}")).json().expect("JSON");
+        let answer: Value = fail(
+            &app,
+            &worker,
+            &id,
+            attempt,
+            &format!("decoder crashed #{attempt}"),
+        )
+        .json()
+        .expect("JSON");
         let expected = if attempt < 3 { "queued" } else { "failed" };
         assert_eq!(answer["status"], expected, "after attempt {attempt}");
     }
@@ -142,7 +214,9 @@ fn two_concurrent_claimers_never_get_the_same_job() {
     let app = spawn_app_with(&[]);
     let ann = user(&app, "ann");
     let worker = worker_token(&app);
-    let uploaded: HashSet<String> = (0..12).map(|i| upload_small(&app, &ann.access, &format!("{i}.mp4"))).collect();
+    let uploaded: HashSet<String> = (0..12)
+        .map(|i| upload_small(&app, &ann.access, &format!("{i}.mp4")))
+        .collect();
     let claimed: Vec<String> = thread::scope(|scope| {
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -155,7 +229,10 @@ fn two_concurrent_claimers_never_get_the_same_job() {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("claimer")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("claimer"))
+            .collect()
     });
     let distinct: HashSet<String> = claimed.iter().cloned().collect();
     assert_eq!(claimed.len(), distinct.len(), "a job was claimed twice");
@@ -167,7 +244,9 @@ fn jobs_are_listed_newest_first_in_pages_and_admins_see_everyones() {
     let app = spawn_app_with(&[]);
     let ann = user(&app, "ann");
     let bob = user(&app, "bob");
-    let ids: Vec<String> = (0..5).map(|i| upload_small(&app, &ann.access, &format!("{i}.mp4"))).collect();
+    let ids: Vec<String> = (0..5)
+        .map(|i| upload_small(&app, &ann.access, &format!("{i}.mp4")))
+        .collect();
     upload_small(&app, &bob.access, "bob.mp4");
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -176,8 +255,16 @@ fn jobs_are_listed_newest_first_in_pages_and_admins_see_everyones() {
             Some(c) => format!("/jobs?limit=2&cursor={c}"),
             None => "/jobs?limit=2".to_owned(),
         };
-        let page: Value = bearer(&app, Method::GET, &path, &ann.access).json().expect("JSON");
-        seen.extend(page["jobs"].as_array().expect("jobs").iter().map(|j| j["job_id"].as_str().expect("id").to_owned()));
+        let page: Value = bearer(&app, Method::GET, &path, &ann.access)
+            .json()
+            .expect("JSON");
+        seen.extend(
+            page["jobs"]
+                .as_array()
+                .expect("jobs")
+                .iter()
+                .map(|j| j["job_id"].as_str().expect("id").to_owned()),
+        );
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
@@ -185,9 +272,14 @@ fn jobs_are_listed_newest_first_in_pages_and_admins_see_everyones() {
     }
     assert_eq!(seen, ids.iter().rev().cloned().collect::<Vec<_>>());
     let root = admin(&app);
-    let all: Value = bearer(&app, Method::GET, "/jobs?limit=100", &root.access).json().expect("JSON");
+    let all: Value = bearer(&app, Method::GET, "/jobs?limit=100", &root.access)
+        .json()
+        .expect("JSON");
     assert_eq!(all["jobs"].as_array().map(Vec::len), Some(6));
-    assert_eq!(bearer(&app, Method::GET, "/jobs?cursor=bogus", &ann.access).status(), 400);
+    assert_eq!(
+        bearer(&app, Method::GET, "/jobs?cursor=bogus", &ann.access).status(),
+        400
+    );
 }
 
 #[test]
@@ -197,10 +289,22 @@ fn canceling_a_queued_job_stops_its_worker_and_frees_its_files() {
     let worker = worker_token(&app);
     let id = upload_small(&app, &ann.access, "a.mp4");
     let claimed = claim(&app, &worker).expect("claimable");
-    assert_eq!(bearer(&app, Method::DELETE, &format!("/jobs/{id}"), &ann.access).status(), 204);
+    assert_eq!(
+        bearer(&app, Method::DELETE, &format!("/jobs/{id}"), &ann.access).status(),
+        204
+    );
     assert_eq!(job(&app, &ann.access, &id)["status"], "canceled");
     let attempt = claimed["attempt"].as_i64().expect("attempt");
-    assert_eq!(put_output(&app, &worker, &id, attempt, &mp3()).status(), 409);
-    assert_eq!(bearer(&app, Method::DELETE, &format!("/jobs/{id}"), &ann.access).status(), 204);
-    assert_eq!(bearer(&app, Method::GET, &format!("/jobs/{id}"), &ann.access).status(), 404);
+    assert_eq!(
+        put_output(&app, &worker, &id, attempt, &mp3()).status(),
+        409
+    );
+    assert_eq!(
+        bearer(&app, Method::DELETE, &format!("/jobs/{id}"), &ann.access).status(),
+        204
+    );
+    assert_eq!(
+        bearer(&app, Method::GET, &format!("/jobs/{id}"), &ann.access).status(),
+        404
+    );
 }

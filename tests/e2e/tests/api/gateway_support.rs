@@ -42,7 +42,11 @@ pub struct FakeMp4Reader {
 impl FakeMp4Reader {
     /// `len` bytes.
     pub fn new(len: usize) -> Self {
-        Self { position: 0, len, head: fake_mp4(64) }
+        Self {
+            position: 0,
+            len,
+            head: fake_mp4(64),
+        }
     }
 }
 
@@ -51,7 +55,11 @@ impl Read for FakeMp4Reader {
         let n = buf.len().min(self.len - self.position);
         for (offset, byte) in buf[..n].iter_mut().enumerate() {
             let i = self.position + offset;
-            *byte = if i < 24 { self.head[i] } else { b'a' + ((i - 24) % 26) as u8 };
+            *byte = if i < 24 {
+                self.head[i]
+            } else {
+                b'a' + ((i - 24) % 26) as u8
+            };
         }
         self.position += n;
         Ok(n)
@@ -78,14 +86,22 @@ pub fn form_with(filename: &str, data: &[u8]) -> Vec<u8> {
 pub fn upload_form(app: &TestApp, token: &str, body: impl Into<Body>) -> Response {
     app.request(Method::POST, "/upload")
         .bearer_auth(token)
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
         .body(body)
         .send()
         .expect("request failed")
 }
 
 /// `POST /upload` with a raw body.
-pub fn upload_raw(app: &TestApp, token: &str, content_type: &str, body: impl Into<Body>) -> Response {
+pub fn upload_raw(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: impl Into<Body>,
+) -> Response {
     app.request(Method::POST, "/upload?filename=clip.mp4")
         .bearer_auth(token)
         .header("content-type", content_type)
@@ -104,7 +120,11 @@ pub fn upload_small(app: &TestApp, token: &str, filename: &str) -> String {
 
 /// A fresh user.
 pub fn user(app: &TestApp, name: &str) -> Tokens {
-    new_user(app, &format!("{name}@example.com"), "correct horse battery staple")
+    new_user(
+        app,
+        &format!("{name}@example.com"),
+        "correct horse battery staple",
+    )
 }
 
 /// A service token for the worker (`POST /token`, client credentials).
@@ -118,7 +138,10 @@ pub fn worker_token(app: &TestApp) -> String {
         .expect("request failed");
     assert_eq!(response.status(), 200, "worker token");
     let body: Value = response.json().expect("JSON");
-    body["access_token"].as_str().expect("access_token").to_owned()
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 /// A request with a Bearer token and a JSON body.
@@ -132,7 +155,12 @@ pub fn post_json(app: &TestApp, path: &str, token: &str, body: Value) -> Respons
 
 /// `POST /internal/jobs/claim`: the claimed job, or `None` on 204.
 pub fn claim(app: &TestApp, worker: &str) -> Option<Value> {
-    let response = post_json(app, "/internal/jobs/claim", worker, json!({ "worker_id": "test" }));
+    let response = post_json(
+        app,
+        "/internal/jobs/claim",
+        worker,
+        json!({ "worker_id": "test" }),
+    );
     match response.status().as_u16() {
         204 => None,
         200 => Some(response.json().expect("JSON")),
@@ -142,12 +170,15 @@ pub fn claim(app: &TestApp, worker: &str) -> Option<Value> {
 
 /// `PUT /internal/jobs/{id}/output?attempt=`.
 pub fn put_output(app: &TestApp, worker: &str, job: &str, attempt: i64, mp3: &[u8]) -> Response {
-    app.request(Method::PUT, &format!("/internal/jobs/{job}/output?attempt={attempt}"))
-        .bearer_auth(worker)
-        .header("content-type", "audio/mpeg")
-        .body(mp3.to_vec())
-        .send()
-        .expect("request failed")
+    app.request(
+        Method::PUT,
+        &format!("/internal/jobs/{job}/output?attempt={attempt}"),
+    )
+    .bearer_auth(worker)
+    .header("content-type", "audio/mpeg")
+    .body(mp3.to_vec())
+    .send()
+    .expect("request failed")
 }
 
 /// `POST /internal/jobs/{id}/fail`.

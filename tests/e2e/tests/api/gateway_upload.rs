@@ -34,7 +34,8 @@ fn measured<T>(app: &TestApp, upload: impl FnOnce() -> T) -> (T, u64, f64) {
         std::thread::spawn(move || {
             let mut peak = 0;
             while !stop.load(Ordering::Relaxed) {
-                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
                 let rss = status
                     .lines()
                     .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -64,7 +65,10 @@ fn stored_input_matches(app: &TestApp, owner: &str, job_id: &str, expected_sha: 
     assert_eq!(claimed["input_sha256"], expected_sha);
     // The bytes served back to a worker are the bytes sent.
     let mut input = app
-        .request(reqwest::Method::GET, &format!("/internal/jobs/{job_id}/input"))
+        .request(
+            reqwest::Method::GET,
+            &format!("/internal/jobs/{job_id}/input"),
+        )
         .bearer_auth(&worker)
         .send()
         .expect("input");
@@ -72,6 +76,7 @@ fn stored_input_matches(app: &TestApp, owner: &str, job_id: &str, expected_sha: 
     let mut expected = FakeMp4Reader::new(len);
     let (mut got, mut want) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
     let mut total = 0;
+    let started = Instant::now();
     loop {
         let n = input.read(&mut got).expect("read input");
         if n == 0 {
@@ -82,6 +87,11 @@ fn stored_input_matches(app: &TestApp, owner: &str, job_id: &str, expected_sha: 
         total += n;
     }
     assert_eq!(total, len);
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "download of {len} bytes: {:.1} MB/s",
+        len as f64 / 1e6 / seconds
+    );
 }
 
 fn big_sha() -> String {
@@ -94,12 +104,21 @@ fn a_300_mb_multipart_upload_is_streamed_with_flat_host_memory() {
     let ann = user(&app, "ann");
     let (head, tail) = form_parts("big.mp4", "video/mp4");
     let len = head.len() + BIG + tail.len();
-    let body = head.as_slice().chain(FakeMp4Reader::new(BIG)).chain(tail.as_slice());
+    let body = std::io::Cursor::new(head)
+        .chain(FakeMp4Reader::new(BIG))
+        .chain(std::io::Cursor::new(tail));
     let body = Body::sized(body, len as u64);
     let (response, growth_kib, seconds) = measured(&app, || upload_form(&app, &ann.access, body));
     assert_eq!(response.status(), 202);
-    let job_id = response.json::<Value>().expect("JSON")["job_id"].as_str().expect("id").to_owned();
-    eprintln!("multipart 300 MB: {:.1} MB/s, host RSS growth {} KiB", BIG as f64 / 1e6 / seconds, growth_kib);
+    let job_id = response.json::<Value>().expect("JSON")["job_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    eprintln!(
+        "multipart 300 MB: {:.1} MB/s, host RSS growth {} KiB",
+        BIG as f64 / 1e6 / seconds,
+        growth_kib
+    );
     assert!(growth_kib < 64 * 1024, "host RSS grew {growth_kib} KiB");
     stored_input_matches(&app, &ann.access, &job_id, &big_sha(), BIG);
 }
@@ -110,10 +129,18 @@ fn a_300_mb_raw_upload_is_streamed_with_flat_host_memory() {
     let ann = user(&app, "ann");
     // No Content-Length: chunked transfer, as a pipe would send it.
     let body = Body::new(FakeMp4Reader::new(BIG));
-    let (response, growth_kib, seconds) = measured(&app, || upload_raw(&app, &ann.access, "video/mp4", body));
+    let (response, growth_kib, seconds) =
+        measured(&app, || upload_raw(&app, &ann.access, "video/mp4", body));
     assert_eq!(response.status(), 202);
-    let job_id = response.json::<Value>().expect("JSON")["job_id"].as_str().expect("id").to_owned();
-    eprintln!("raw 300 MB: {:.1} MB/s, host RSS growth {} KiB", BIG as f64 / 1e6 / seconds, growth_kib);
+    let job_id = response.json::<Value>().expect("JSON")["job_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    eprintln!(
+        "raw 300 MB: {:.1} MB/s, host RSS growth {} KiB",
+        BIG as f64 / 1e6 / seconds,
+        growth_kib
+    );
     assert!(growth_kib < 64 * 1024, "host RSS grew {growth_kib} KiB");
     stored_input_matches(&app, &ann.access, &job_id, &big_sha(), BIG);
 }
@@ -155,11 +182,23 @@ fn media_keys(app: &TestApp) -> u64 {
 fn uploads_of_the_wrong_shape_get_400_413_and_415() {
     let app = spawn_app_with(&[("max_upload_bytes", "1000000")]);
     let ann = user(&app, "ann");
-    let no_file = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n--{BOUNDARY}--\r\n");
+    let no_file = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n--{BOUNDARY}--\r\n"
+    );
     assert_eq!(upload_form(&app, &ann.access, no_file).status(), 400);
     let (head, tail) = form_parts("b.mp4", "video/mp4");
-    let two = [form_with("a.mp4", &fake_mp4(600_000)), head, fake_mp4(600_000), tail].concat();
-    let two = String::from_utf8(two).expect("ascii").replacen(&format!("\r\n--{BOUNDARY}--\r\n--"), "\r\n--", 1);
+    let two = [
+        form_with("a.mp4", &fake_mp4(600_000)),
+        head,
+        fake_mp4(300_000),
+        tail,
+    ]
+    .concat();
+    let two = String::from_utf8(two).expect("ascii").replacen(
+        &format!("\r\n--{BOUNDARY}--\r\n--"),
+        "\r\n--",
+        1,
+    );
     assert_eq!(upload_form(&app, &ann.access, two).status(), 400);
     let no_boundary = app
         .request(reqwest::Method::POST, "/upload")
@@ -171,14 +210,35 @@ fn uploads_of_the_wrong_shape_get_400_413_and_415() {
     assert_eq!(no_boundary.status(), 400);
     let too_big = upload_raw(&app, &ann.access, "video/mp4", fake_mp4(1_000_001));
     assert_eq!(too_big.status(), 413);
-    assert_eq!(too_big.json::<Value>().expect("JSON")["error"], "payload_too_large");
-    let streamed_too_big = upload_raw(&app, &ann.access, "video/mp4", Body::new(FakeMp4Reader::new(1_200_000)));
+    assert_eq!(
+        too_big.json::<Value>().expect("JSON")["error"],
+        "payload_too_large"
+    );
+    let streamed_too_big = upload_raw(
+        &app,
+        &ann.access,
+        "video/mp4",
+        Body::new(FakeMp4Reader::new(1_200_000)),
+    );
     assert_eq!(streamed_too_big.status(), 413);
-    let pdf = upload_form(&app, &ann.access, form_with("a.pdf", b"%PDF-1.7 not a video at all"));
+    let pdf = upload_form(
+        &app,
+        &ann.access,
+        form_with("a.pdf", b"%PDF-1.7 not a video at all"),
+    );
     assert_eq!(pdf.status(), 415);
-    assert_eq!(pdf.json::<Value>().expect("JSON")["error"], "unsupported_media_type");
-    assert_eq!(upload_raw(&app, &ann.access, "application/pdf", fake_mp4(100)).status(), 415);
-    assert_eq!(upload_raw(&app, &ann.access, "video/mp4", b"<html>".repeat(10)).status(), 415);
+    assert_eq!(
+        pdf.json::<Value>().expect("JSON")["error"],
+        "unsupported_media_type"
+    );
+    assert_eq!(
+        upload_raw(&app, &ann.access, "application/pdf", fake_mp4(100)).status(),
+        415
+    );
+    assert_eq!(
+        upload_raw(&app, &ann.access, "video/mp4", b"<html>".repeat(10)).status(),
+        415
+    );
     no_jobs_and_no_media(&app, &ann.access);
 }
 
@@ -194,7 +254,9 @@ fn an_upload_cut_off_mid_body_leaves_no_job_and_no_chunks() {
         ann.access
     );
     stream.write_all(head.as_bytes()).expect("head");
-    stream.write_all(&fake_mp4(5_000_000)).expect("part of the body");
+    stream
+        .write_all(&fake_mp4(5_000_000))
+        .expect("part of the body");
     std::thread::sleep(Duration::from_millis(500));
     drop(stream);
     std::thread::sleep(Duration::from_secs(2));
