@@ -374,14 +374,21 @@ impl JobsDb {
 
     /// `(queued, processing)` counts for KEDA.
     ///
+    /// A processing job whose lease has expired is waiting for a worker
+    /// again, so it counts as queued: otherwise a worker killed while the
+    /// queue is otherwise empty would leave KEDA seeing no work, and the job
+    /// would never be picked up. (Call after `reap_lost`, which fails the
+    /// expired jobs that have no attempts left.)
+    ///
     /// # Errors
     /// When the query fails.
     pub fn queue_counts(&self) -> Result<(i64, i64)> {
+        let now_secs = now_ms() / 1000;
         let result = self.run(
-            "SELECT COALESCE(SUM(status = 'queued'), 0) AS queued, \
-             COALESCE(SUM(status = 'processing'), 0) AS processing \
+            "SELECT COALESCE(SUM(status = 'queued' OR lease_expires_at <= ?1), 0) AS queued, \
+             COALESCE(SUM(status = 'processing' AND lease_expires_at > ?1), 0) AS processing \
              FROM gateway_jobs WHERE status IN ('queued', 'processing')",
-            &[],
+            &[Value::Integer(now_secs)],
         )?;
         let row = result.rows().next();
         let count = |name| row.as_ref().and_then(|r| r.get::<i64>(name)).unwrap_or(0);

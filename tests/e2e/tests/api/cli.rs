@@ -25,7 +25,10 @@ fn clipwave(app: &TestApp, config: &Path) -> Command {
 
 fn cli_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.ancestors().nth(2).expect("profile folder").join("clipwave")
+    exe.ancestors()
+        .nth(2)
+        .expect("profile folder")
+        .join("clipwave")
 }
 
 fn signed_in(app: &TestApp, email: &str) -> tempfile::TempDir {
@@ -58,12 +61,19 @@ fn login_keeps_tokens_in_a_private_file_and_never_prints_them() {
     assert!(output.status.success(), "{output:?}");
     let stored = stored_tokens(config.path());
     let access = stored["access_token"].as_str().unwrap();
-    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(!printed.contains(access));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(config.path().join("credentials.json")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(config.path().join("credentials.json"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -73,10 +83,22 @@ fn whoami_and_jobs_work_once_signed_in_and_logout_ends_the_session() {
     let app = spawn_app();
     let config = signed_in(&app, "flow@example.com");
 
-    let whoami = clipwave(&app, config.path()).args(["--json", "whoami"]).output().unwrap();
-    let jobs = clipwave(&app, config.path()).args(["jobs"]).output().unwrap();
-    clipwave(&app, config.path()).arg("logout").assert().success();
-    let after = clipwave(&app, config.path()).arg("whoami").output().unwrap();
+    let whoami = clipwave(&app, config.path())
+        .args(["--json", "whoami"])
+        .output()
+        .unwrap();
+    let jobs = clipwave(&app, config.path())
+        .args(["jobs"])
+        .output()
+        .unwrap();
+    clipwave(&app, config.path())
+        .arg("logout")
+        .assert()
+        .success();
+    let after = clipwave(&app, config.path())
+        .arg("whoami")
+        .output()
+        .unwrap();
 
     assert!(whoami.status.success(), "{whoami:?}");
     let me: Value = serde_json::from_slice(&whoami.stdout).unwrap();
@@ -93,7 +115,10 @@ fn an_expired_access_token_is_refreshed_transparently() {
     let before = stored_tokens(config.path());
     std::thread::sleep(std::time::Duration::from_millis(2_500));
 
-    let output = clipwave(&app, config.path()).args(["--json", "whoami"]).output().unwrap();
+    let output = clipwave(&app, config.path())
+        .args(["--json", "whoami"])
+        .output()
+        .unwrap();
 
     assert!(output.status.success(), "{output:?}");
     let after = stored_tokens(config.path());
@@ -117,7 +142,10 @@ fn a_revoked_session_asks_the_user_to_log_in_again() {
     let output = clipwave(&app, config.path()).arg("jobs").output().unwrap();
 
     assert_eq!(output.status.code(), Some(3), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("log in"), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("log in"),
+        "{output:?}"
+    );
     assert!(!config.path().join("credentials.json").exists());
 }
 
@@ -126,11 +154,17 @@ fn api_errors_show_the_message_and_request_id_with_a_stable_exit_code() {
     let app = spawn_app();
     let config = signed_in(&app, "errors@example.com");
 
-    let output = clipwave(&app, config.path()).args(["status", "0123456789abcdef0123456789abcdef"]).output().unwrap();
+    let output = clipwave(&app, config.path())
+        .args(["status", "0123456789abcdef0123456789abcdef"])
+        .output()
+        .unwrap();
 
     assert_eq!(output.status.code(), Some(4), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("not_found") && stderr.contains("request"), "{stderr}");
+    assert!(
+        stderr.contains("not_found") && stderr.contains("request"),
+        "{stderr}"
+    );
 }
 
 #[test]

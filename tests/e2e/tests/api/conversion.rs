@@ -99,7 +99,10 @@ fn a_file_that_is_not_really_a_video_fails_with_a_reason_the_owner_can_read() {
     let job = wait_until_finished(&app, &user.access, accepted["job_id"].as_str().unwrap());
 
     assert_eq!(job["status"], "failed", "{job}");
-    assert!(!job["error"].as_str().unwrap_or_default().is_empty(), "{job}");
+    assert!(
+        !job["error"].as_str().unwrap_or_default().is_empty(),
+        "{job}"
+    );
 }
 
 #[test]
@@ -120,10 +123,15 @@ fn the_cli_uploads_waits_and_downloads_the_mp3() {
             .args(args);
         command
     };
-    clipwave(&["login", "--email", "cli-flow@example.com", "--password-stdin"])
-        .write_stdin(format!("{PASSWORD}\n"))
-        .assert()
-        .success();
+    clipwave(&[
+        "login",
+        "--email",
+        "cli-flow@example.com",
+        "--password-stdin",
+    ])
+    .write_stdin(format!("{PASSWORD}\n"))
+    .assert()
+    .success();
 
     let output = clipwave(&["--json", "upload", "talk.mp4", "--wait", "-o", "talk.mp3"])
         .output()

@@ -166,6 +166,11 @@ fn an_expired_lease_makes_the_job_claimable_again_and_the_old_attempt_loses_it()
     assert_eq!(claim(&app, &worker).expect("first")["attempt"], 1);
     assert_eq!(claim(&app, &worker), None, "leased");
     thread::sleep(Duration::from_millis(2100));
+    // KEDA must see the abandoned job as waiting work, or no worker starts.
+    let queue: Value = bearer(&app, Method::GET, "/internal/queue", &worker)
+        .json()
+        .expect("JSON");
+    assert_eq!(queue, json!({"queued": 1, "processing": 0}));
     let again = claim(&app, &worker).expect("claimable after expiry");
     assert_eq!(
         (again["job_id"].as_str(), again["attempt"].as_i64()),

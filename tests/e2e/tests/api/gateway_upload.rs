@@ -158,24 +158,15 @@ fn no_jobs_and_no_media(app: &TestApp, token: &str) {
     assert_eq!(media, 0, "media store holds {media} keys");
 }
 
-/// Keys in the app's key-value `media` file (Spin's `spin_key_value`
-/// table), counted with the `sqlite3` CLI; 0 when it is not installed.
+/// Keys in the app's key-value `media` file (Spin's `spin_key_value` table).
 fn media_keys(app: &TestApp) -> u64 {
     let path = app.dir.join(".spin/kv-media.db");
-    let output = std::process::Command::new("sqlite3")
-        .arg(&path)
-        .arg("SELECT COUNT(*) FROM spin_key_value")
-        .output();
-    match output {
-        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(0),
-        _ => {
-            eprintln!("sqlite3 CLI unavailable: media store not inspected");
-            0
-        }
-    }
+    let connection =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    connection
+        .query_row("SELECT COUNT(*) FROM spin_key_value", [], |row| row.get(0))
+        .expect("count media keys")
 }
 
 #[test]

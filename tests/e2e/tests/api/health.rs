@@ -24,7 +24,10 @@ fn an_unknown_path_is_a_json_404_with_a_request_id() {
     let response = app.get("/no/such/thing");
 
     assert_eq!(response.status(), 404);
-    let header_id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+    let header_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let body = json(response);
     assert_eq!(body["error"], "not_found");
     assert_eq!(body["request_id"], header_id);
@@ -46,7 +49,10 @@ fn a_sane_client_request_id_is_echoed_and_an_insane_one_replaced() {
         .unwrap();
 
     assert_eq!(kept.headers()["x-request-id"], "trace-42.a_b");
-    let new_id = replaced.headers()["x-request-id"].to_str().unwrap().to_string();
+    let new_id = replaced.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_ne!(new_id, "bad id; with spaces");
     assert_eq!(json(replaced)["request_id"], new_id);
 }

@@ -62,7 +62,10 @@ fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
         ("admin_email", ADMIN_EMAIL.to_string()),
         ("admin_password", ADMIN_PASSWORD.to_string()),
         ("worker_client_id", WORKER_CLIENT_ID.to_string()),
-        ("worker_client_secret_hash", hash_secret(WORKER_CLIENT_SECRET)?),
+        (
+            "worker_client_secret_hash",
+            hash_secret(WORKER_CLIENT_SECRET)?,
+        ),
         ("open_registration", "true".to_string()),
     ]);
     for (name, value) in overrides {
@@ -81,7 +84,10 @@ fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
         .arg(target.join("clipwave-host-cache"))
         .env("RUST_LOG", "warn");
     for (name, value) in &variables {
-        command.env(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value);
+        command.env(
+            format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+            value,
+        );
     }
     let host = RunningHost::start(command)?;
     let client = Client::builder()
@@ -100,7 +106,8 @@ fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
 impl TestApp {
     /// A request to `path` on this app.
     pub fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{}", self.address, path))
+        self.client
+            .request(method, format!("{}{}", self.address, path))
     }
 
     /// `GET path`.
@@ -186,7 +193,11 @@ impl TestApp {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if std::env::var_os("TEST_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("start clipwave-worker (run `make build` first)");
         Worker { child, _dir: dir }
@@ -211,9 +222,25 @@ pub fn target_binary(name: &str) -> PathBuf {
 /// generated, never committed).
 pub fn make_test_video(path: &Path, seconds: u32) {
     let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10"])
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+        ])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
-        .args(["-t", &seconds.to_string(), "-c:v", "libx264", "-c:a", "aac", "-shortest"])
+        .args([
+            "-t",
+            &seconds.to_string(),
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
         .arg(path)
         .status()
         .expect("ffmpeg is needed to make test media (scripts/setup.sh installs it)");

@@ -6,17 +6,17 @@
 
 mod helpers;
 
-mod health;
 mod auth_admin;
 mod auth_attacks;
 mod auth_flows;
 mod auth_revocation;
 mod auth_support;
 mod auth_throttling;
-mod web;
+mod cli;
+mod conversion;
 mod gateway_auth;
 mod gateway_lifecycle;
 mod gateway_support;
 mod gateway_upload;
-mod cli;
-mod conversion;
+mod health;
+mod web;

@@ -12,10 +12,16 @@ fn the_page_is_served_with_its_security_headers() {
     let headers = response.headers().clone();
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     let csp = headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "no-referrer");
-    assert!(response.text().unwrap().contains("<script src=\"/app.js\" defer></script>"));
+    assert!(response
+        .text()
+        .unwrap()
+        .contains("<script src=\"/app.js\" defer></script>"));
 }
 
 #[test]
@@ -26,9 +32,15 @@ fn the_pages_script_and_style_are_served() {
     let style = app.get("/style.css");
 
     assert_eq!(script.status(), 200);
-    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
     assert_eq!(style.status(), 200);
-    assert!(style.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(style.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
 }
 
 #[test]
