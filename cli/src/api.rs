@@ -99,7 +99,7 @@ impl Api {
         }
         credentials::remove()?;
         Err(CliError::NotSignedIn(
-            "Your session has expired or was ended; run `clipwave login` again.".into(),
+            "Your session has expired or was ended; log in again with `clipwave login`.".into(),
         ))
     }
 

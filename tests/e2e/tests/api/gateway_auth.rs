@@ -11,8 +11,11 @@ use crate::{
     helpers::{spawn_app, TestApp},
 };
 
+/// What a response looked like: status, `WWW-Authenticate`, `error` code.
+type Shape = (u16, Option<String>, Option<String>);
+
 /// What a response looked like, for comparing the two modes.
-fn shape(response: Response) -> (u16, Option<String>, Option<String>) {
+fn shape(response: Response) -> Shape {
     let status = response.status().as_u16();
     let challenge = response
         .headers()
@@ -22,10 +25,7 @@ fn shape(response: Response) -> (u16, Option<String>, Option<String>) {
     (status, challenge, body["error"].as_str().map(str::to_owned))
 }
 
-fn attack_matrix(
-    app: &TestApp,
-    keys: &GeneratedKeys,
-) -> Vec<(String, (u16, Option<String>, Option<String>))> {
+fn attack_matrix(app: &TestApp, keys: &GeneratedKeys) -> Vec<(String, Shape)> {
     let ann = user(app, "ann");
     let worker = worker_token(app);
     let mut claims = claims_of(&ann.access);

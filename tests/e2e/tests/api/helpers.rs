@@ -121,16 +121,6 @@ impl TestApp {
     pub fn host_rss_kib(&self) -> u64 {
         self.host.proc_status_kib("VmRSS:")
     }
-
-    /// The host's peak resident memory in KiB (`VmHWM`).
-    pub fn host_peak_rss_kib(&self) -> u64 {
-        self.host.proc_status_kib("VmHWM:")
-    }
-
-    /// What the host logged so far.
-    pub fn log(&self) -> String {
-        self.host.log()
-    }
 }
 
 /// The Cargo target folder this test binary was built into.
