@@ -5,7 +5,7 @@
 //! arrive (an offset would shift). The cursor is opaque to clients but
 //! plain text to us: `<created_ms>_<job id>`.
 
-use crate::job_id::JobId;
+use clipwave_ids::JobId;
 
 /// Jobs per page unless the client asks otherwise.
 pub const DEFAULT_LIMIT: u32 = 20;

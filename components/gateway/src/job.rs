@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::job_id::JobId;
+use clipwave_ids::JobId;
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

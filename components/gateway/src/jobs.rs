@@ -4,6 +4,7 @@
 //! exist (404, same body), so ids cannot be probed; admins see every job.
 
 use clipwave_http::{empty_response, json_response, ApiError, RequestId};
+use clipwave_ids::JobId;
 use http::StatusCode;
 use serde_json::json;
 
@@ -13,7 +14,6 @@ use crate::{
     cursor::{Cursor, PageRequest},
     failure,
     job::Job,
-    job_id::JobId,
     jobs_db::JobsDb,
     media_store::{self, MediaStore},
     respond::Reply,

@@ -19,7 +19,7 @@
 //!   [`failure`] (server faults to 503/500, logged).
 //! - Stores: [`media_store`] (key-value `media`, chunked blobs) and
 //!   [`jobs_db`] (SQLite `default`, versioned migrations).
-//! - Plain logic, tested natively: [`route`], [`job_id`], [`job`],
+//! - Plain logic, tested natively: [`route`], [`job`] (job ids: `clipwave-ids`),
 //!   [`cursor`], [`sniff`], [`ingest`], [`body`], [`range`],
 //!   [`disposition`].
 //!
@@ -40,7 +40,6 @@ pub mod healthz;
 pub mod ingest;
 pub mod internal;
 pub mod job;
-pub mod job_id;
 pub mod jobs;
 pub mod jobs_db;
 pub mod media_store;

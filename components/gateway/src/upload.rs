@@ -7,6 +7,7 @@
 //! was written (see [`crate::media_store::BlobWriter`]).
 
 use clipwave_http::{json_response, ApiError, RequestId};
+use clipwave_ids::JobId;
 use http::{header, StatusCode};
 use serde_json::json;
 
@@ -14,7 +15,6 @@ use crate::{
     auth::User,
     config, failure,
     ingest::{self, IngestError},
-    job_id::JobId,
     jobs_db::{JobsDb, NewJob},
     media_store::{self, BlobWriter, MediaStore},
     request::Incoming,

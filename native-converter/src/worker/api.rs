@@ -15,8 +15,8 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::job_id::JobId;
 use super::WorkerError;
+use clipwave_ids::JobId;
 
 /// Time allowed for small API calls (not for streaming input or output).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);

@@ -16,12 +16,11 @@
 pub mod api;
 mod error;
 pub mod job;
-mod job_id;
 pub mod notify;
 pub mod run;
 
 pub use api::{ApiClient, ClaimedJob};
+pub use clipwave_ids::JobId;
 pub use error::WorkerError;
 pub use job::{process_next_job, JobOutcome, WorkerContext};
-pub use job_id::JobId;
 pub use run::{run, LoopOptions};

@@ -118,7 +118,8 @@ impl GatewayDouble {
     ) -> String {
         let mut st = self.state();
         st.next_id += 1;
-        let id = format!("job{:04}", st.next_id);
+        // Ids as the real gateway makes them: 32 lower-case hex digits.
+        let id = format!("{:032x}", st.next_id);
         let sha256 = Sha256::digest(&input)
             .iter()
             .map(|b| format!("{b:02x}"))

@@ -15,7 +15,7 @@ pub mod queue;
 
 use clipwave_http::ApiError;
 
-use crate::job_id::JobId;
+use clipwave_ids::JobId;
 
 /// A job id from the path; malformed ids are 404 like unknown ones.
 ///

@@ -7,6 +7,7 @@
 
 mod migrations;
 
+use clipwave_ids::JobId;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
@@ -15,7 +16,6 @@ use spin_sdk::sqlite::{Connection, QueryResult, Row, Value};
 use crate::{
     cursor::Cursor,
     job::{Job, Status},
-    job_id::JobId,
 };
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, progress, error, filename, \
