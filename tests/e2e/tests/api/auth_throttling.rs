@@ -45,3 +45,29 @@ fn unknown_emails_count_against_the_address_only() {
     assert_eq!(blocked.status(), 429);
     assert!(blocked.headers().contains_key("retry-after"));
 }
+
+#[test]
+fn a_forged_spin_client_addr_header_does_not_escape_the_address_limit() {
+    let app = spawn_app_with(&[("login_max_failures_per_address", "3")]);
+    new_user(&app, "vic@example.com", "password-vic");
+    // Spin appends its own `spin-client-addr` after the client's; the
+    // component must count the connection's address, not the forged one.
+    for n in 0..3 {
+        let forged = app
+            .request(reqwest::Method::POST, "/login")
+            .header("spin-client-addr", format!("10.0.0.{n}:1234"))
+            .basic_auth(format!("ghost{n}@example.com"), Some("whatever-pw"))
+            .send()
+            .unwrap();
+        assert_eq!(forged.status(), 401);
+    }
+
+    let blocked = app
+        .request(reqwest::Method::POST, "/login")
+        .header("spin-client-addr", "10.9.9.9:1")
+        .basic_auth("vic@example.com", Some("password-vic"))
+        .send()
+        .unwrap();
+
+    assert_eq!(blocked.status(), 429);
+}
