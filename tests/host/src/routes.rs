@@ -8,7 +8,7 @@
 //! more specific route wins. A later duplicate of a route replaces an
 //! earlier one, as in Spin.
 
-use std::{collections::HashMap, net::SocketAddr};
+use std::net::SocketAddr;
 
 use anyhow::{anyhow, Result};
 use http::Uri;
@@ -162,11 +162,10 @@ impl RouteMatch {
             ("spin-component-route".to_string(), component_route),
             ("spin-client-addr".to_string(), client_addr.to_string()),
         ];
-        let params: HashMap<_, _> = self.params.iter().cloned().collect();
-        for (name, value) in params {
+        for (name, value) in &self.params {
             headers.push((
                 format!("spin-path-match-{}", name.to_ascii_lowercase()),
-                value,
+                value.clone(),
             ));
         }
         headers
@@ -189,6 +188,8 @@ fn sanitize_with_base(route: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn router(routes: &[(&str, &str)]) -> Router {
