@@ -71,6 +71,15 @@ pub fn job_lease_secs() -> Result<i64> {
     Ok(i64::try_from(number("job_lease_secs", 120)?.max(1)).unwrap_or(i64::MAX))
 }
 
+/// `upload_stale_secs` (default 900, at least 1): how long an unfinished
+/// blob may go without a write before the sweep counts it as abandoned.
+///
+/// # Errors
+/// When it is not a whole number.
+pub fn upload_stale_secs() -> Result<u64> {
+    Ok(number("upload_stale_secs", 900)?.max(1))
+}
+
 /// A token verifier from `jwt_public_keys`, `jwt_issuer`, `jwt_audience`
 /// and `clock_leeway_secs`.
 ///

@@ -17,8 +17,9 @@
 //! - Edges: [`request`] (the request head, the body as a limited stream),
 //!   [`respond`] (full or streamed replies), [`auth`], [`config`],
 //!   [`failure`] (server faults to 503/500, logged).
-//! - Stores: [`media_store`] (key-value `media`, chunked blobs) and
-//!   [`jobs_db`] (SQLite `default`, versioned migrations).
+//! - Stores: [`media_store`] (key-value `media`, chunked blobs),
+//!   [`jobs_db`] (SQLite `default`, versioned migrations) and [`sweep`]
+//!   (blobs a killed process left behind).
 //! - Plain logic, tested natively: [`route`], [`job`] (job ids: `clipwave-ids`),
 //!   [`cursor`], [`sniff`], [`ingest`], [`body`], [`range`],
 //!   [`disposition`].
@@ -26,8 +27,8 @@
 //! # Stores and variables
 //! Key-value `default` (session records, read-only here) and `media`,
 //! SQLite `default`. Variables: `auth_mode`, `max_upload_bytes`,
-//! `max_attempts`, `job_lease_secs`, `jwt_public_keys`, `jwt_issuer`,
-//! `jwt_audience`, `clock_leeway_secs`.
+//! `max_attempts`, `job_lease_secs`, `upload_stale_secs`, `jwt_public_keys`,
+//! `jwt_issuer`, `jwt_audience`, `clock_leeway_secs`.
 
 pub mod auth;
 pub mod body;
@@ -48,6 +49,7 @@ pub mod request;
 pub mod respond;
 pub mod route;
 pub mod sniff;
+pub mod sweep;
 pub mod upload;
 
 use clipwave_http::ApiError;
@@ -106,6 +108,7 @@ async fn dispatch(request: &mut Incoming) -> Result<Reply, ApiError> {
         (Route::Complete(job), Method::POST) => internal::complete::complete(request, job).await,
         (Route::Fail(job), Method::POST) => internal::fail::fail(request, job).await,
         (Route::Queue, Method::GET) => internal::queue::queue(&request.request_id),
+        (Route::Sweep, Method::POST) => internal::sweep::sweep(request),
         (Route::Input(_) | Route::Queue, _) => Err(ApiError::method_not_allowed("GET")),
         (Route::Output(_), _) => Err(ApiError::method_not_allowed("PUT")),
         (Route::Unknown, _) => Err(ApiError::not_found()),

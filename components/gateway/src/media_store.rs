@@ -8,9 +8,13 @@
 //!
 //! [`BlobWriter`] streams a file in with one chunk of memory and deletes
 //! what it wrote unless it was committed, so an upload that fails half-way
-//! (client gone, too large, store error) leaves no orphan chunks. The logic
-//! is written against the small [`Kv`] trait so native tests can run it on a
-//! map.
+//! (client gone, too large, store error) leaves no orphan chunks. A process
+//! that dies mid-upload cannot clean up, so the writer also keeps a
+//! `blob:<id>:pending` marker holding the time it last wrote: the marker
+//! exists before the first chunk and is removed ([`settle`]) only once a job
+//! row points at the blob. [`crate::sweep`] deletes blobs that no job
+//! references and whose marker is missing or stale. The logic is written
+//! against the small [`Kv`] trait so native tests can run it on a map.
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -27,6 +31,8 @@ pub trait Kv {
     fn set(&self, key: &str, value: &[u8]) -> Result<()>;
     /// Removes `key` (no error when absent).
     fn delete(&self, key: &str) -> Result<()>;
+    /// Every key in the store.
+    fn keys(&self) -> Result<Vec<String>>;
 }
 
 /// The Spin key-value store labelled `media`.
@@ -62,6 +68,12 @@ impl Kv for MediaStore {
             .delete(key)
             .with_context(|| format!("Failed to delete {key}"))
     }
+
+    fn keys(&self) -> Result<Vec<String>> {
+        self.0
+            .get_keys()
+            .context("Failed to list the keys of store `media`")
+    }
 }
 
 /// What is known about a stored file.
@@ -87,6 +99,51 @@ fn chunk_key(blob: &str, index: u64) -> String {
 
 fn manifest_key(blob: &str) -> String {
     format!("blob:{blob}:manifest")
+}
+
+/// The in-progress marker's key.
+pub fn pending_key(blob: &str) -> String {
+    format!("blob:{blob}:pending")
+}
+
+/// The marker is refreshed every this many chunks (16 MiB), so a slow but
+/// live upload never looks abandoned.
+const MARKER_EVERY_CHUNKS: u64 = 32;
+
+/// Unix time in seconds.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// Notes that `blob` is being written now.
+fn touch_marker<K: Kv + ?Sized>(kv: &K, blob: &str) -> Result<()> {
+    kv.set(&pending_key(blob), unix_now().to_string().as_bytes())
+}
+
+/// The time the writer of `blob` last touched its marker, if there is one.
+///
+/// # Errors
+/// When the store fails; an unreadable marker counts as written at time 0.
+pub fn marker_time<K: Kv + ?Sized>(kv: &K, blob: &str) -> Result<Option<u64>> {
+    Ok(kv.get(&pending_key(blob))?.map(|bytes| {
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0)
+    }))
+}
+
+/// Declares `blob` owned by a job row: its in-progress marker goes.
+///
+/// Call after the row that references the blob is written. A failure is
+/// only logged: a referenced blob is never swept, and the sweep removes a
+/// leftover marker.
+pub fn settle<K: Kv + ?Sized>(kv: &K, blob: &str) {
+    if let Err(error) = kv.delete(&pending_key(blob)) {
+        eprintln!("media: could not remove the marker of blob {blob}: {error:#}");
+    }
 }
 
 /// Lower-case hex of `bytes`.
@@ -160,6 +217,10 @@ impl<'a, K: Kv + ?Sized> BlobWriter<'a, K> {
     }
 
     fn flush(&mut self) -> Result<()> {
+        // The marker goes first: a chunk never exists without one.
+        if self.chunks.is_multiple_of(MARKER_EVERY_CHUNKS) {
+            touch_marker(self.kv, &self.blob)?;
+        }
         self.kv
             .set(&chunk_key(&self.blob, self.chunks), &self.buffer)?;
         self.chunks += 1;
@@ -167,13 +228,17 @@ impl<'a, K: Kv + ?Sized> BlobWriter<'a, K> {
         Ok(())
     }
 
-    /// Stores the last chunk and the manifest; from then on the blob stays.
+    /// Stores the last chunk and the manifest; from then on the blob stays
+    /// (call [`settle`] once a job row points at it).
     ///
     /// # Errors
     /// When the store fails (the chunks are then deleted).
     pub fn commit(mut self, content_type: &str, filename: &str) -> Result<Manifest> {
         if !self.buffer.is_empty() {
             self.flush()?;
+        }
+        if self.chunks == 0 {
+            touch_marker(self.kv, &self.blob)?;
         }
         let manifest = Manifest {
             size: self.size,
@@ -200,6 +265,7 @@ impl<K: Kv + ?Sized> Drop for BlobWriter<'_, K> {
                 eprintln!("media: could not clean up an unfinished blob: {error:#}");
             }
         }
+        settle(self.kv, &self.blob);
     }
 }
 
@@ -258,7 +324,7 @@ pub fn read_slice<K: Kv + ?Sized>(kv: &K, blob: &str, slice: Slice) -> Result<Ve
 }
 
 /// Deletes a blob: its chunks (as many as the manifest lists, or until one
-/// is missing when there is no manifest) and then the manifest.
+/// is missing when there is no manifest), then the manifest and marker.
 ///
 /// # Errors
 /// When the store fails; the caller may retry, deleting is idempotent.
@@ -277,7 +343,8 @@ pub fn delete<K: Kv + ?Sized>(kv: &K, blob: &str) -> Result<()> {
             }
         }
     }
-    kv.delete(&manifest_key(blob))
+    kv.delete(&manifest_key(blob))?;
+    kv.delete(&pending_key(blob))
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ impl Kv for MemoryKv {
         self.0.borrow_mut().remove(key);
         Ok(())
     }
+    fn keys(&self) -> Result<Vec<String>> {
+        Ok(self.0.borrow().keys().cloned().collect())
+    }
 }
 
 fn pattern(len: usize) -> Vec<u8> {
@@ -61,7 +64,7 @@ fn an_uncommitted_writer_leaves_nothing_behind() {
     {
         let mut writer = BlobWriter::new(&kv, "b2", u64::MAX);
         writer.write(&pattern(CHUNK_SIZE * 3)).unwrap();
-        assert_eq!(kv.0.borrow().len(), 3);
+        assert_eq!(kv.0.borrow().len(), 4, "three chunks and the marker");
     }
     assert!(kv.0.borrow().is_empty());
 }

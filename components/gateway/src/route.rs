@@ -33,6 +33,8 @@ pub enum Route<'a> {
     Fail(&'a str),
     /// `/internal/queue`.
     Queue,
+    /// `/internal/sweep`.
+    Sweep,
     /// Anything else under the gateway's prefixes: 404 (after auth).
     Unknown,
 }
@@ -53,6 +55,7 @@ impl<'a> Route<'a> {
             ["jobs", id] => Self::Job(id),
             ["jobs", id, "audio"] => Self::JobAudio(id),
             ["internal", "queue"] => Self::Queue,
+            ["internal", "sweep"] => Self::Sweep,
             ["internal", "jobs", "claim"] => Self::Claim,
             ["internal", "jobs", id, action] => match *action {
                 "input" => Self::Input(id),
@@ -77,6 +80,7 @@ impl<'a> Route<'a> {
                 | Self::Complete(_)
                 | Self::Fail(_)
                 | Self::Queue
+                | Self::Sweep
         )
     }
 }
@@ -100,6 +104,7 @@ mod tests {
                 Route::JobAudio(id),
             ),
             ("/internal/queue", Route::Queue),
+            ("/internal/sweep", Route::Sweep),
             ("/internal/jobs/claim", Route::Claim),
             (
                 "/internal/jobs/6f1c0000000000000000000000000000/input",

@@ -139,6 +139,7 @@ pub async fn upload(request: &mut Incoming, user: &User) -> Result<Reply, ApiErr
         }
         return Err(failure::store(error));
     }
+    media_store::settle(&media, &blob);
     Ok(accepted(&job_id, &request.request_id).into())
 }
 

@@ -283,4 +283,24 @@ impl ApiClient {
         })?;
         Ok(answer.status)
     }
+
+    /// Asks the gateway to delete blobs a crashed process left behind
+    /// (`POST /internal/sweep`); returns how many it deleted.
+    ///
+    /// # Errors
+    /// Any [`WorkerError`] talking to the gateway.
+    pub fn sweep(&self) -> Result<usize, WorkerError> {
+        let response = self.call("sweep", None, "/internal/sweep", &serde_json::json!({}))?;
+        let report: SweepResponse = response.json().map_err(|e| WorkerError::Protocol {
+            what: "sweep",
+            detail: e.to_string(),
+        })?;
+        Ok(report.orphaned_blobs.len())
+    }
+}
+
+/// The part of the sweep report the worker logs.
+#[derive(Deserialize)]
+struct SweepResponse {
+    orphaned_blobs: Vec<String>,
 }

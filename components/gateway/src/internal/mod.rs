@@ -12,6 +12,7 @@ pub mod heartbeat;
 pub mod input;
 pub mod output;
 pub mod queue;
+pub mod sweep;
 
 use clipwave_http::ApiError;
 

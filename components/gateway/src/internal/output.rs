@@ -51,6 +51,11 @@ pub async fn output(request: &mut Incoming, raw_id: &str) -> Result<Reply, ApiEr
             WriteError::Store(error) => failure::store(error),
         })?;
     }
+    // An mp3 has bytes; an empty body is a broken worker, not an output (the
+    // unfinished writer cleans up after itself).
+    if writer.size() == 0 {
+        return Err(ApiError::bad_request("The output is empty."));
+    }
     let manifest = writer
         .commit("audio/mpeg", &job.filename)
         .map_err(failure::store)?;
@@ -58,6 +63,7 @@ pub async fn output(request: &mut Incoming, raw_id: &str) -> Result<Reply, ApiEr
     let previous = job.output_blob.filter(|old| *old != blob);
     match recorded {
         Ok(true) => {
+            media_store::settle(&media, &blob);
             if let Some(old) = previous {
                 if let Err(error) = media_store::delete(&media, &old) {
                     eprintln!("output: could not delete replaced blob {old}: {error:#}");

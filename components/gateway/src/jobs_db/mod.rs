@@ -372,6 +372,23 @@ impl JobsDb {
         Ok(())
     }
 
+    /// Every blob a job row points at (inputs and outputs): what the media
+    /// sweep must keep.
+    ///
+    /// # Errors
+    /// When the query fails.
+    pub fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>> {
+        let result = self.run(
+            "SELECT input_blob AS blob FROM gateway_jobs UNION \
+             SELECT output_blob AS blob FROM gateway_jobs WHERE output_blob IS NOT NULL",
+            &[],
+        )?;
+        Ok(result
+            .rows()
+            .filter_map(|row| row.get::<&str>("blob").map(str::to_owned))
+            .collect())
+    }
+
     /// `(queued, processing)` counts for KEDA.
     ///
     /// A processing job whose lease has expired is waiting for a worker

@@ -36,6 +36,8 @@ pub struct TestApp {
     pub dir: PathBuf,
     /// The host process.
     pub host: RunningHost,
+    /// `SPIN_VARIABLE_*` values the host was started with.
+    variables: BTreeMap<String, String>,
     _temp: tempfile::TempDir,
 }
 
@@ -52,44 +54,29 @@ pub fn spawn_app_with(variables: &[(&str, &str)]) -> TestApp {
 fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
     let temp = tempfile::tempdir()?;
     let dir = temp.path().to_path_buf();
-    let target = target_dir()?;
-    write_app_files(&dir, &target)?;
+    write_app_files(&dir, &target_dir()?)?;
 
     let keys = clipwave_token::generate_key_pair("test-key-1");
-    let mut variables: BTreeMap<&str, String> = BTreeMap::from([
-        ("jwt_signing_key", keys.private_jwk.clone()),
-        ("jwt_public_keys", keys.jwks.clone()),
-        ("admin_email", ADMIN_EMAIL.to_string()),
-        ("admin_password", ADMIN_PASSWORD.to_string()),
-        ("worker_client_id", WORKER_CLIENT_ID.to_string()),
-        (
-            "worker_client_secret_hash",
-            hash_secret(WORKER_CLIENT_SECRET)?,
-        ),
-        ("open_registration", "true".to_string()),
-    ]);
+    let mut variables: BTreeMap<String, String> = BTreeMap::from(
+        [
+            ("jwt_signing_key", keys.private_jwk.clone()),
+            ("jwt_public_keys", keys.jwks.clone()),
+            ("admin_email", ADMIN_EMAIL.to_string()),
+            ("admin_password", ADMIN_PASSWORD.to_string()),
+            ("worker_client_id", WORKER_CLIENT_ID.to_string()),
+            (
+                "worker_client_secret_hash",
+                hash_secret(WORKER_CLIENT_SECRET)?,
+            ),
+            ("open_registration", "true".to_string()),
+        ]
+        .map(|(name, value)| (name.to_owned(), value)),
+    );
     for (name, value) in overrides {
-        variables.insert(name, value.to_string());
+        variables.insert((*name).to_owned(), (*value).to_owned());
     }
 
-    let mut command = Command::new(target.join("release").join("clipwave-host"));
-    command
-        .arg("--listen")
-        .arg("127.0.0.1:0")
-        .arg("--from")
-        .arg(dir.join("spin.toml"))
-        .arg("--runtime-config-file")
-        .arg(dir.join("runtime-config.toml"))
-        .arg("--cache-dir")
-        .arg(target.join("clipwave-host-cache"))
-        .env("RUST_LOG", "warn");
-    for (name, value) in &variables {
-        command.env(
-            format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
-            value,
-        );
-    }
-    let host = RunningHost::start(command)?;
+    let host = RunningHost::start(host_command(&dir, &variables, "127.0.0.1:0")?)?;
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(120))
@@ -99,8 +86,32 @@ fn try_spawn(overrides: &[(&str, &str)]) -> Result<TestApp> {
         client,
         dir,
         host,
+        variables,
         _temp: temp,
     })
+}
+
+/// The `clipwave-host` invocation for the app in `dir`.
+fn host_command(dir: &Path, variables: &BTreeMap<String, String>, listen: &str) -> Result<Command> {
+    let target = target_dir()?;
+    let mut command = Command::new(target.join("release").join("clipwave-host"));
+    command
+        .arg("--listen")
+        .arg(listen)
+        .arg("--from")
+        .arg(dir.join("spin.toml"))
+        .arg("--runtime-config-file")
+        .arg(dir.join("runtime-config.toml"))
+        .arg("--cache-dir")
+        .arg(target.join("clipwave-host-cache"))
+        .env("RUST_LOG", "warn");
+    for (name, value) in variables {
+        command.env(
+            format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+            value,
+        );
+    }
+    Ok(command)
 }
 
 impl TestApp {
@@ -115,6 +126,59 @@ impl TestApp {
         self.request(reqwest::Method::GET, path)
             .send()
             .expect("request failed")
+    }
+
+    /// Kills the host with SIGKILL (no clean-up of any kind) and starts a
+    /// new one on the same address and stores, with `changes` applied to
+    /// its variables. Workers pointed at the address carry on.
+    pub fn crash_and_restart_host(&mut self, changes: &[(&str, &str)]) {
+        self.host.signal_and_wait("KILL").expect("kill -9 the host");
+        self.restart_host(changes);
+    }
+
+    /// Starts a new host on the same address and stores once the old one
+    /// has exited (see [`TestApp::crash_and_restart_host`]).
+    pub fn restart_host(&mut self, changes: &[(&str, &str)]) {
+        for (name, value) in changes {
+            self.variables
+                .insert((*name).to_owned(), (*value).to_owned());
+        }
+        let listen = self.address.trim_start_matches("http://").to_owned();
+        // The port was just freed; retry briefly in case it is still busy.
+        let mut attempts = 0;
+        self.host = loop {
+            let command = host_command(&self.dir, &self.variables, &listen).expect("host command");
+            match RunningHost::start(command) {
+                Ok(host) => break host,
+                Err(error) if attempts < 20 => {
+                    attempts += 1;
+                    eprintln!("restart: {error:#}; retrying");
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+                Err(error) => panic!("the host did not restart: {error:#}"),
+            }
+        };
+        assert_eq!(
+            self.host.address, self.address,
+            "restarted on another address"
+        );
+    }
+
+    /// Starts another host for the same app folder (same stores) on a new
+    /// port, with `changes` applied to a copy of the variables: a second
+    /// replica, as in a rolling update.
+    pub fn start_replica(&self, changes: &[(&str, &str)]) -> RunningHost {
+        let mut variables = self.variables.clone();
+        for (name, value) in changes {
+            variables.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let command = host_command(&self.dir, &variables, "127.0.0.1:0").expect("host command");
+        RunningHost::start(command).expect("start a replica")
+    }
+
+    /// A variable the host was started with.
+    pub fn variable(&self, name: &str) -> &str {
+        self.variables.get(name).map_or("", String::as_str)
     }
 
     /// The host's resident memory in KiB (`VmRSS`), read from `/proc`.
