@@ -13,7 +13,7 @@ use crate::{
     auth::User,
     disposition, failure,
     job::Status,
-    jobs::{open_reaped, visible_job},
+    jobs::{open_for_reading, visible_job},
     media_store::{self, MediaStore},
     range::{select, Selection},
     request::Incoming,
@@ -37,8 +37,8 @@ pub fn download(request: &Incoming, user: &User) -> Result<Reply, ApiError> {
 /// 404 unless the job is the caller's; 409 `not_ready` until it is done;
 /// 416 for an unsatisfiable range; 503 when a store fails.
 pub fn audio(request: &Incoming, raw_id: &str, user: &User) -> Result<Reply, ApiError> {
-    let jobs = open_reaped()?;
-    let job = visible_job(&jobs, raw_id, user)?;
+    let (jobs, as_of) = open_for_reading()?;
+    let job = as_of.apply(visible_job(&jobs, raw_id, user)?);
     let blob = match (job.status, job.output_blob) {
         (Status::Done, Some(blob)) => blob,
         _ => {

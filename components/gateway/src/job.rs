@@ -106,6 +106,34 @@ pub struct Job {
     pub finished_ms: Option<i64>,
 }
 
+impl Job {
+    /// The job as it stands at `now_secs`: a processing job whose lease ran
+    /// out after its last allowed attempt has failed, even before a claim or
+    /// a queue poll records that (`JobsDb::reap_lost`). Reads apply this
+    /// instead of writing, so `GET /jobs` costs no write lock.
+    #[must_use]
+    pub fn as_of(mut self, now_secs: i64, max_attempts: i64) -> Self {
+        let lost = self.status == Status::Processing
+            && self.attempts >= max_attempts
+            && self.lease_expires_at.is_some_and(|end| end <= now_secs);
+        if lost {
+            let ended_ms = self.lease_expires_at.unwrap_or(now_secs) * 1000;
+            self.status = Status::Failed;
+            self.error = Some(lost_job_reason(self.attempts));
+            self.lease_expires_at = None;
+            self.updated_ms = self.updated_ms.max(ended_ms);
+            self.finished_ms = Some(ended_ms);
+        }
+        self
+    }
+}
+
+/// The error a job gets when its worker vanished on the last attempt (the
+/// same text `reap_lost` stores).
+pub fn lost_job_reason(attempts: i64) -> String {
+    format!("worker lost the job {attempts} times")
+}
+
 /// The job as its owner (or an admin) sees it.
 #[derive(Debug, Serialize)]
 pub struct JobView<'a> {
@@ -177,5 +205,49 @@ mod tests {
         }
         assert_eq!(Status::parse("QUEUED"), None);
         assert!(Status::Canceled.is_finished() && !Status::Processing.is_finished());
+    }
+
+    fn processing(attempts: i64, lease_end: i64) -> Job {
+        Job {
+            id: JobId::generate(),
+            owner_id: "u".into(),
+            owner_email: None,
+            status: Status::Processing,
+            progress: 40,
+            error: None,
+            filename: "a.mp4".into(),
+            content_type: "video/mp4".into(),
+            input_blob: "in-x".into(),
+            input_size: 1,
+            input_sha256: String::new(),
+            output_blob: None,
+            output_size: None,
+            output_attempt: None,
+            duration_secs: None,
+            attempts,
+            lease_expires_at: Some(lease_end),
+            callback_url: None,
+            created_ms: 1_000,
+            updated_ms: 2_000,
+            started_ms: Some(1_500),
+            finished_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_job_lost_on_its_last_attempt_reads_as_failed() {
+        let lost = processing(3, 100).as_of(100, 3);
+        assert_eq!(lost.status, Status::Failed);
+        assert_eq!(lost.error.as_deref(), Some("worker lost the job 3 times"));
+        assert_eq!(lost.finished_ms, Some(100_000));
+        assert_eq!(lost.lease_expires_at, None);
+    }
+
+    #[test]
+    fn a_live_lease_or_attempts_left_keep_a_job_processing() {
+        for (attempts, lease_end) in [(3, 101), (2, 100)] {
+            let job = processing(attempts, lease_end);
+            assert_eq!(job.clone().as_of(100, 3), job);
+        }
     }
 }

@@ -14,18 +14,37 @@ use crate::{
     cursor::{Cursor, PageRequest},
     failure,
     job::Job,
-    jobs_db::JobsDb,
+    jobs_db::{now_ms, JobsDb},
     media_store::{self, MediaStore},
     respond::Reply,
 };
 
 /// Opens the database and fails jobs whose worker vanished for good, so
-/// users see the truth without waiting for the next claim.
+/// the queue and claims see the truth. (User reads do not write: they show
+/// such jobs as failed through [`Job::as_of`].)
 pub fn open_reaped() -> Result<JobsDb, ApiError> {
     let jobs = JobsDb::open().map_err(failure::store)?;
     let max_attempts = config::max_attempts().map_err(failure::misconfigured)?;
     jobs.reap_lost(max_attempts).map_err(failure::store)?;
     Ok(jobs)
+}
+
+/// The database for a user's request, and how to see its jobs now.
+pub fn open_for_reading() -> Result<(JobsDb, AsOf), ApiError> {
+    let jobs = JobsDb::open().map_err(failure::store)?;
+    let max_attempts = config::max_attempts().map_err(failure::misconfigured)?;
+    Ok((jobs, AsOf(now_ms() / 1000, max_attempts)))
+}
+
+/// The moment and the `max_attempts` that [`Job::as_of`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct AsOf(i64, i64);
+
+impl AsOf {
+    /// `job` as it stands now.
+    pub fn apply(self, job: Job) -> Job {
+        job.as_of(self.0, self.1)
+    }
 }
 
 /// The job `raw_id` if `user` may see it; 404 otherwise (malformed ids too).
@@ -46,11 +65,14 @@ pub fn visible_job(jobs: &JobsDb, raw_id: &str, user: &User) -> Result<Job, ApiE
 /// 400 for a bad `limit` or `cursor`; 503 when the database fails.
 pub fn list(query: &str, user: &User, request_id: &RequestId) -> Result<Reply, ApiError> {
     let page = PageRequest::from_query(query).map_err(ApiError::bad_request)?;
-    let jobs = open_reaped()?;
+    let (jobs, as_of) = open_for_reading()?;
     let owner = (!user.admin).then_some(user.id.as_str());
-    let mut found = jobs
+    let mut found: Vec<Job> = jobs
         .list(owner, page.after.as_ref(), page.limit + 1)
-        .map_err(failure::store)?;
+        .map_err(failure::store)?
+        .into_iter()
+        .map(|job| as_of.apply(job))
+        .collect();
     let more = found.len() > page.limit as usize;
     found.truncate(page.limit as usize);
     let next_cursor = more.then(|| found.last()).flatten().map(|last| {
@@ -70,8 +92,8 @@ pub fn list(query: &str, user: &User, request_id: &RequestId) -> Result<Reply, A
 /// # Errors
 /// 404 unless the job is the caller's; 503 when the database fails.
 pub fn get(raw_id: &str, user: &User, request_id: &RequestId) -> Result<Reply, ApiError> {
-    let jobs = open_reaped()?;
-    let job = visible_job(&jobs, raw_id, user)?;
+    let (jobs, as_of) = open_for_reading()?;
+    let job = as_of.apply(visible_job(&jobs, raw_id, user)?);
     Ok(json_response(StatusCode::OK, &job.view(), request_id).into())
 }
 

@@ -170,7 +170,8 @@ impl JobsDb {
         self.run(
             "UPDATE gateway_jobs SET status = 'failed', \
              error = 'worker lost the job ' || attempts || ' times', \
-             lease_owner = NULL, lease_expires_at = NULL, updated_ms = ?1, finished_ms = ?1 \
+             lease_owner = NULL, lease_expires_at = NULL, updated_ms = ?1, \
+             finished_ms = lease_expires_at * 1000 \
              WHERE status = 'processing' AND lease_expires_at <= ?2 AND attempts >= ?3",
             &[
                 Value::Integer(now),
