@@ -313,3 +313,44 @@ fn canceling_a_queued_job_stops_its_worker_and_frees_its_files() {
         404
     );
 }
+
+#[test]
+fn a_job_whose_worker_vanished_on_the_last_attempt_reads_as_failed_without_a_write() {
+    let app = spawn_app_with(&[("job_lease_secs", "1"), ("max_attempts", "1")]);
+    let ann = user(&app, "ann");
+    let worker = worker_token(&app);
+    let id = upload_small(&app, &ann.access, "a.mp4");
+    assert_eq!(claim(&app, &worker).expect("claimed")["attempt"], 1);
+    thread::sleep(Duration::from_millis(2100));
+
+    // The owner sees the truth at once (the read applies it, writes nothing)…
+    let seen = job(&app, &ann.access, &id);
+    assert_eq!(seen["status"], "failed", "{seen}");
+    assert_eq!(seen["error"], "worker lost the job 1 times");
+    let listed: Value = bearer(&app, Method::GET, "/jobs", &ann.access)
+        .json()
+        .expect("JSON");
+    assert_eq!(listed["jobs"][0]["status"], "failed");
+    let download = bearer(
+        &app,
+        Method::GET,
+        &format!("/download?fid={id}"),
+        &ann.access,
+    );
+    assert_eq!(download.status(), 409);
+    // …and the queue poll records it: nothing left to claim or count.
+    let queue: Value = bearer(&app, Method::GET, "/internal/queue", &worker)
+        .json()
+        .expect("JSON");
+    assert_eq!(queue, json!({"queued": 0, "processing": 0}));
+    assert_eq!(claim(&app, &worker), None);
+    let recorded = job(&app, &ann.access, &id);
+    assert_eq!(
+        (
+            &recorded["status"],
+            &recorded["error"],
+            &recorded["finished_at"]
+        ),
+        (&seen["status"], &seen["error"], &seen["finished_at"])
+    );
+}
