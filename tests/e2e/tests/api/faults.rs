@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::{
     gateway_support::{
-        claim, fake_mp4, post_json, put_output, sha256_hex, upload_small, user, worker_token,
+        claim, fake_mp4, job, post_json, put_output, sha256_hex, upload_small, user, worker_token,
     },
     helpers::{json, make_test_video, spawn_app_with, TestApp, Worker},
     store_check::{check_stores, media_key_count},
@@ -36,26 +36,16 @@ fn wait_for(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
     }
 }
 
-fn job_of(app: &TestApp, token: &str, id: &str) -> Value {
-    let response = app
-        .request(Method::GET, &format!("/jobs/{id}"))
-        .bearer_auth(token)
-        .send()
-        .expect("request failed");
-    assert_eq!(response.status(), 200, "GET /jobs/{id}");
-    json(response)
-}
-
 fn wait_until_done(app: &TestApp, token: &str, id: &str, limit: Duration) -> Value {
     let deadline = Instant::now() + limit;
     loop {
-        let job = job_of(app, token, id);
-        match job["status"].as_str() {
-            Some("done") => return job,
+        let seen = job(app, token, id);
+        match seen["status"].as_str() {
+            Some("done") => return seen,
             Some("queued" | "processing") => {}
-            other => panic!("job {id} ended {other:?}: {job}"),
+            other => panic!("job {id} ended {other:?}: {seen}"),
         }
-        assert!(Instant::now() < deadline, "job {id} not done: {job}");
+        assert!(Instant::now() < deadline, "job {id} not done: {seen}");
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -166,7 +156,7 @@ fn a_host_killed_mid_upload_keeps_finished_work_and_the_sweep_leaves_no_orphan()
 
     // The finished uploads are intact and still listed.
     for id in kept.iter().chain([&with_output]) {
-        assert_eq!(job_of(&app, &owner.access, id)["job_id"], id.as_str());
+        assert_eq!(job(&app, &owner.access, id)["job_id"], id.as_str());
     }
     let input = app
         .request(Method::GET, &format!("/internal/jobs/{}/input", kept[1]))
@@ -206,7 +196,7 @@ fn a_host_killed_during_a_conversion_comes_back_and_the_job_ends_done_once() {
     wait_for(
         "the worker to claim the job",
         Duration::from_secs(60),
-        || job_of(&app, &owner.access, &id)["status"] == "processing",
+        || job(&app, &owner.access, &id)["status"] == "processing",
     );
     app.crash_and_restart_host(&[]);
 
@@ -284,7 +274,7 @@ fn workers_killed_at_random_during_a_batch_of_20_leave_every_job_done_once() {
     let deadline = Instant::now() + Duration::from_secs(240);
     let all_done = || {
         ids.iter()
-            .all(|id| job_of(&app, &owner.access, id)["status"] == "done")
+            .all(|id| job(&app, &owner.access, id)["status"] == "done")
     };
     while !all_done() {
         assert!(Instant::now() < deadline, "the batch did not finish");
@@ -305,9 +295,9 @@ fn workers_killed_at_random_during_a_batch_of_20_leave_every_job_done_once() {
 
     let mut retried = 0;
     for id in &ids {
-        let job = job_of(&app, &owner.access, id);
-        assert_eq!(job["status"], "done", "{job}");
-        retried += usize::from(job["attempts"].as_i64().unwrap_or(0) > 1);
+        let seen = job(&app, &owner.access, id);
+        assert_eq!(seen["status"], "done", "{seen}");
+        retried += usize::from(seen["attempts"].as_i64().unwrap_or(0) > 1);
         assert_valid_mp3(&app, &owner.access, id, 20.0);
     }
     eprintln!("{retried} of 20 jobs needed more than one attempt");
