@@ -10,6 +10,32 @@ use http::Request;
 
 use crate::{config, request, sessions::KvSessions};
 
+/// A caller whose token passed: its claims, plus the session store and
+/// the moment the check used, which the handler goes on to need.
+pub struct Caller {
+    /// The token's validated claims.
+    pub claims: Claims,
+    /// Key-value `default` (session records), already open.
+    pub kv: KvSessions,
+    /// Unix seconds at the check.
+    pub now: u64,
+}
+
+/// A check of a request's token: [`any_token`], [`user`] or [`admin`].
+pub type Rule = fn(&Request<Vec<u8>>, &KvSessions, u64) -> Result<Claims, ApiError>;
+
+/// Checks the request's token with `rule` ([`any_token`], [`user`],
+/// [`admin`]) against a freshly opened session store.
+///
+/// # Errors
+/// The rule's 401/403, or 503 when the store cannot be opened.
+pub fn authenticate(request: &Request<Vec<u8>>, rule: Rule) -> Result<Caller, ApiError> {
+    let now = request::now();
+    let kv = KvSessions::open()?;
+    let claims = rule(request, &kv, now)?;
+    Ok(Caller { claims, kv, now })
+}
+
 /// The Bearer token of the request.
 ///
 /// # Errors

@@ -5,7 +5,7 @@ use clipwave_http::{empty_response, ApiError, RequestId};
 use http::{Request, Response, StatusCode};
 use serde::Deserialize;
 
-use crate::{db::Db, guard, request, revoke, sessions::KvSessions};
+use crate::{db::Db, guard, request, revoke};
 
 #[derive(Deserialize, Default)]
 struct LogoutBody {
@@ -18,9 +18,7 @@ pub fn handle(
     request: &Request<Vec<u8>>,
     request_id: &RequestId,
 ) -> Result<Response<Vec<u8>>, ApiError> {
-    let now = request::now();
-    let kv = KvSessions::open()?;
-    let claims = guard::user(request, &kv, now)?;
+    let guard::Caller { claims, kv, now } = guard::authenticate(request, guard::user)?;
     let body: LogoutBody = if request::body_is_empty(request) {
         LogoutBody::default()
     } else {

@@ -9,9 +9,7 @@ use serde::Deserialize;
 use crate::{
     credentials::{hash_password, verify_password, Password},
     db::Db,
-    guard, request, revoke,
-    sessions::KvSessions,
-    users_db,
+    guard, request, revoke, users_db,
 };
 
 #[derive(Deserialize)]
@@ -25,9 +23,7 @@ pub fn handle(
     request: &Request<Vec<u8>>,
     request_id: &RequestId,
 ) -> Result<Response<Vec<u8>>, ApiError> {
-    let now = request::now();
-    let kv = KvSessions::open()?;
-    let claims = guard::user(request, &kv, now)?;
+    let guard::Caller { claims, kv, now } = guard::authenticate(request, guard::user)?;
     let db = Db::open()?;
     let user = users_db::by_id(&db, &claims.sub)?.ok_or_else(ApiError::invalid_token)?;
     match *request.method() {

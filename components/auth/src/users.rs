@@ -22,9 +22,7 @@ use crate::{
     db::Db,
     guard,
     register::{self, NewAccount},
-    request, revoke,
-    sessions::KvSessions,
-    users_db,
+    request, revoke, users_db,
 };
 
 #[derive(Deserialize)]
@@ -55,9 +53,11 @@ pub fn handle(
     request: &Request<Vec<u8>>,
     request_id: &RequestId,
 ) -> Result<Response<Vec<u8>>, ApiError> {
-    let now = request::now();
-    let kv = KvSessions::open()?;
-    let caller = guard::admin(request, &kv, now)?;
+    let guard::Caller {
+        claims: caller,
+        kv,
+        now,
+    } = guard::authenticate(request, guard::admin)?;
     let db = Db::open()?;
     users_db::ensure_admin(&db, now)?;
     let rest = request.uri().path().trim_start_matches("/users");

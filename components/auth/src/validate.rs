@@ -8,14 +8,13 @@
 use clipwave_http::{json_response, ApiError, RequestId};
 use http::{Request, Response, StatusCode};
 
-use crate::{guard, request, sessions::KvSessions};
+use crate::guard;
 
 /// Handles `GET /validate`.
 pub fn handle(
     request: &Request<Vec<u8>>,
     request_id: &RequestId,
 ) -> Result<Response<Vec<u8>>, ApiError> {
-    let kv = KvSessions::open()?;
-    let claims = guard::any_token(request, &kv, request::now())?;
-    Ok(json_response(StatusCode::OK, &claims, request_id))
+    let caller = guard::authenticate(request, guard::any_token)?;
+    Ok(json_response(StatusCode::OK, &caller.claims, request_id))
 }
