@@ -31,7 +31,7 @@ pub fn open_reaped() -> Result<JobsDb, ApiError> {
 
 /// The database for a user's request, and how to see its jobs now.
 pub fn open_for_reading() -> Result<(JobsDb, AsOf), ApiError> {
-    let jobs = JobsDb::open().map_err(failure::store)?;
+    let jobs = JobsDb::open_for_reads().map_err(failure::store)?;
     let max_attempts = config::max_attempts().map_err(failure::misconfigured)?;
     Ok((jobs, AsOf(now_ms() / 1000, max_attempts)))
 }

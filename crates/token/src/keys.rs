@@ -37,9 +37,13 @@ impl std::fmt::Debug for SigningKey {
 }
 
 /// The verification keys listed in the JWKS, by `kid`.
+///
+/// Keys stay raw bytes until a signature check needs one: turning bytes
+/// into a checked Ed25519 point costs ~26 µs in wasm, and the hot path (the
+/// one-read session check, DESIGN §4) only needs to know the `kid` exists.
 #[derive(Debug, Clone)]
 pub struct KeySet {
-    keys: Vec<(String, Ed25519PublicKey)>,
+    keys: Vec<(String, [u8; 32])>,
 }
 
 /// A fresh key pair in both variable formats, for dev setup and tests.
@@ -188,10 +192,7 @@ impl KeySet {
             if keys.iter().any(|(kid, _)| kid == &jwk.kid) {
                 return Err(KeyError("JWKS lists a kid twice"));
             }
-            let mut public = Ed25519PublicKey::from_bytes(&x)
-                .map_err(|_| KeyError("JWKS entry is not a valid Ed25519 point"))?;
-            public.set_key_id(jwk.kid.clone());
-            keys.push((jwk.kid, public));
+            keys.push((jwk.kid, x));
         }
         if keys.is_empty() {
             return Err(KeyError("JWKS lists no key"));
@@ -199,24 +200,28 @@ impl KeySet {
         Ok(Self { keys })
     }
 
-    /// The key listed under `kid`, if any.
-    pub fn get(&self, kid: &str) -> Option<&Ed25519PublicKey> {
-        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    /// The key listed under `kid`, ready to verify with; `None` when no
+    /// such key is listed or its bytes are not a valid Ed25519 point (such a
+    /// key could never verify a signature).
+    pub fn get(&self, kid: &str) -> Option<Ed25519PublicKey> {
+        let (kid, raw) = self.keys.iter().find(|(k, _)| k == kid)?;
+        let mut public = Ed25519PublicKey::from_bytes(raw).ok()?;
+        public.set_key_id(kid.clone());
+        Some(public)
     }
 
     /// True when `kid` is listed.
     pub fn contains(&self, kid: &str) -> bool {
-        self.get(kid).is_some()
+        self.keys.iter().any(|(k, _)| k == kid)
     }
 
     /// The JWKS as served at `/.well-known/jwks.json` (public parts only).
     pub fn to_jwks_json(&self) -> String {
-        let raw: Vec<(&str, Vec<u8>)> = self
+        let refs: Vec<(&str, &[u8])> = self
             .keys
             .iter()
-            .map(|(kid, key)| (kid.as_str(), key.to_bytes()))
+            .map(|(kid, key)| (kid.as_str(), key.as_slice()))
             .collect();
-        let refs: Vec<(&str, &[u8])> = raw.iter().map(|(k, b)| (*k, b.as_slice())).collect();
         public_jwks(&refs)
     }
 }
@@ -224,6 +229,19 @@ impl KeySet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_key_that_is_not_a_curve_point_can_never_verify() {
+        // y = 2 is not the encoding of any Ed25519 point.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        let set = KeySet::from_jwks(&public_jwks(&[("bad", &not_a_point)])).unwrap();
+        assert!(set.contains("bad"));
+        assert!(set.get("bad").is_none());
+        let good = generate_key_pair("good");
+        let set = KeySet::from_jwks(&good.jwks).unwrap();
+        assert!(set.get("good").is_some() && set.get("other").is_none());
+    }
 
     #[test]
     fn generated_keys_parse_back_in_both_formats() {

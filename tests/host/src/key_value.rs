@@ -64,11 +64,7 @@ impl KeyValueStores {
 
 impl KeyValueFile {
     fn open(label: &str, path: &Path) -> Result<Self> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let connection = rusqlite::Connection::open(path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let connection = crate::sqlite::open_store_file(path)?;
         connection.execute_batch(
             "CREATE TABLE IF NOT EXISTS spin_key_value (
                 store TEXT NOT NULL,

@@ -1,8 +1,11 @@
 //! `fermyon:spin/sqlite@2.0.0` over local SQLite files, as Spin's `spin`
 //! database type does.
 //!
-//! Statements run on tokio's blocking pool: a slow query must not stall the
-//! threads that serve other requests.
+//! Statements run inline on the thread serving the request, as key-value
+//! calls do. They take microseconds (the app's queries are indexed), and
+//! handing each one to tokio's blocking pool cost more than it ran: under
+//! load the thread hand-offs were ~17 % of the host's CPU on `GET /jobs/{id}`
+//! (futex wake-ups, measured with perf; see docs/benchmarks.md).
 
 use std::{
     collections::HashMap,
@@ -60,13 +63,32 @@ impl SqliteDatabases {
     }
 }
 
+/// Opens (creating it and its folder if needed) a store file, shared by
+/// the key-value and SQLite stores.
+///
+/// Write-ahead logging with `synchronous = NORMAL`: a committed write
+/// survives the process being killed (the fault tests kill the host with
+/// SIGKILL), only an OS crash may lose the last commits — the trade local
+/// development wants. In the default rollback-journal mode each chunk of an
+/// upload cost several fsyncs and every read a journal check. The mode is
+/// stored in the file, and any SQLite (Spin's too) reads such a file.
+///
+/// # Errors
+/// When the file cannot be opened or configured.
+pub fn open_store_file(path: &Path) -> Result<rusqlite::Connection> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let connection = rusqlite::Connection::open(path)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection.pragma_update(None, "journal_mode", "wal")?;
+    connection.pragma_update(None, "synchronous", "normal")?;
+    Ok(connection)
+}
+
 impl SqliteFile {
     fn open(path: &Path) -> Result<Self> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let connection = rusqlite::Connection::open(path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let connection = open_store_file(path)?;
         Ok(Self {
             connection: Mutex::new(connection),
         })
@@ -162,10 +184,8 @@ impl sqlite::HostConnection for InstanceState {
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
-        let file = self.table.get(&connection)?.0.clone();
-        let outcome =
-            tokio::task::spawn_blocking(move || file.execute(&statement, parameters)).await?;
-        Ok(outcome)
+        let file = &self.table.get(&connection)?.0;
+        Ok(file.execute(&statement, parameters))
     }
 
     async fn drop(&mut self, connection: Resource<OpenDatabase>) -> wasmtime::Result<()> {

@@ -2,8 +2,10 @@
 //!
 //! The auth component shares the database with its own tables, so every
 //! table here is prefixed `gateway_` and the applied versions are recorded
-//! in `gateway_schema_migrations`. Each request checks the version with one
-//! `SELECT`; new versions are applied in order. Statements are idempotent
+//! in `gateway_schema_migrations`. Each request that writes checks the
+//! version with one `SELECT` (reads skip it and migrate only when a
+//! statement fails, see `JobsDb::open_for_reads`); new versions are applied
+//! in order. Statements are idempotent
 //! (`IF NOT EXISTS`) because two fresh instances may migrate at once, and
 //! each is a single statement: Spin's `execute` runs one statement per call.
 

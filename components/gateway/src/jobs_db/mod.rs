@@ -8,7 +8,10 @@
 mod migrations;
 
 use clipwave_ids::JobId;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    cell::Cell,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use anyhow::{anyhow, Context, Result};
 use spin_sdk::sqlite::{Connection, QueryResult, Row, Value};
@@ -66,24 +69,56 @@ pub struct NewJob<'a> {
 }
 
 /// The gateway's view of SQLite `default`.
-pub struct JobsDb(Connection);
+pub struct JobsDb {
+    connection: Connection,
+    /// Whether the schema was brought up to date through this connection.
+    migrated: Cell<bool>,
+}
 
 impl JobsDb {
-    /// Opens the database and brings the schema up to date.
+    /// Opens the database and brings the schema up to date: for requests
+    /// that write.
     ///
     /// # Errors
     /// When the database is unreachable or a migration fails.
     pub fn open() -> Result<Self> {
-        let connection =
-            Connection::open("default").context("Failed to open SQLite database `default`")?;
+        let connection = Self::connect()?;
         migrations::migrate(&connection, now_ms())?;
-        Ok(Self(connection))
+        Ok(Self {
+            connection,
+            migrated: Cell::new(true),
+        })
+    }
+
+    /// Opens the database for requests that only read, without checking the
+    /// schema version first: that check is a query of its own on the
+    /// hottest routes. A statement that fails (a fresh database, or a schema
+    /// older than this code) runs the migrations and is tried once more.
+    ///
+    /// # Errors
+    /// When the database is unreachable.
+    pub fn open_for_reads() -> Result<Self> {
+        Ok(Self {
+            connection: Self::connect()?,
+            migrated: Cell::new(false),
+        })
+    }
+
+    fn connect() -> Result<Connection> {
+        Connection::open("default").context("Failed to open SQLite database `default`")
     }
 
     fn run(&self, statement: &str, parameters: &[Value]) -> Result<QueryResult> {
-        self.0
-            .execute(statement, parameters)
-            .map_err(|error| anyhow!("SQLite: {error}"))
+        match self.connection.execute(statement, parameters) {
+            Ok(result) => Ok(result),
+            Err(_) if !self.migrated.replace(true) => {
+                migrations::migrate(&self.connection, now_ms())?;
+                self.connection
+                    .execute(statement, parameters)
+                    .map_err(|error| anyhow!("SQLite: {error}"))
+            }
+            Err(error) => Err(anyhow!("SQLite: {error}")),
+        }
     }
 
     fn jobs(&self, statement: &str, parameters: &[Value]) -> Result<Vec<Job>> {
