@@ -354,3 +354,21 @@ fn a_job_whose_worker_vanished_on_the_last_attempt_reads_as_failed_without_a_wri
         (&seen["status"], &seen["error"], &seen["finished_at"])
     );
 }
+
+#[test]
+fn a_fresh_database_answers_reads_before_any_write_has_created_the_tables() {
+    // Reads skip the schema check and migrate only when a statement fails.
+    let app = spawn_app_with(&[]);
+    let ann = user(&app, "ann");
+    let listed: Value = bearer(&app, Method::GET, "/jobs", &ann.access)
+        .json()
+        .expect("JSON");
+    assert_eq!(listed["jobs"], json!([]));
+    let unknown = format!("/jobs/{}", "0".repeat(32));
+    assert_eq!(
+        bearer(&app, Method::GET, &unknown, &ann.access).status(),
+        404
+    );
+    let id = upload_small(&app, &ann.access, "a.mp4");
+    assert_eq!(job(&app, &ann.access, &id)["status"], "queued");
+}
