@@ -4,13 +4,17 @@
 # MP4 (H.264 160x120 + stereo 44.1 kHz AAC) generated into a temp dir that
 # is deleted afterwards (media is never committed).
 #
-# Each converter runs 3 times on the 10-minute input (median wall time
-# reported) and once on the 60-minute one (slow here); peak RSS is that of
-# the whole process tree (moviepy starts ffmpeg children). LAME's default
-# quality everywhere, 192 kbit/s CBR, as `ffmpeg -c:a libmp3lame -b:a 192k`.
+# Each converter runs 3 times on the 10-minute input (median wall and CPU
+# time reported) and once on the 60-minute one (slow here); the converters
+# take turns within each round (ffmpeg, 1 thread, all cores, moviepy, then
+# again), so a load change on a shared machine hits them all alike. Peak
+# RSS is that of the whole process tree (moviepy starts ffmpeg children).
+# LAME's default quality everywhere, 192 kbit/s CBR, as
+# `ffmpeg -c:a libmp3lame -b:a 192k`.
 #
 # Usage: bench/converter.sh [--short]   (--short: the 10-minute input only)
 # Env:   RUNS=3  CARGO_TARGET_DIR=...   (where the release build goes)
+#        NO_MOVIEPY=1                   (skip the tutorial's converter)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,7 +31,9 @@ if [[ ! -x /usr/bin/time ]]; then
   apt-get update -qq && apt-get install -y -qq time >/dev/null
 fi
 PY="${PYTHON:-python3}"
-if ! "$PY" -c "import moviepy" 2>/dev/null; then
+NAMES=(ffmpeg convert-1 convert-all moviepy)
+[[ -n "${NO_MOVIEPY:-}" ]] && NAMES=(ffmpeg convert-1 convert-all)
+if [[ -z "${NO_MOVIEPY:-}" ]] && ! "$PY" -c "import moviepy" 2>/dev/null; then
   echo "installing moviepy..." >&2
   "$PY" -m pip install -q moviepy >&2
 fi
@@ -98,10 +104,9 @@ for secs in "${DURATIONS[@]}"; do
     -ac 2 -c:v libx264 -preset ultrafast -c:a aac -b:a 128k -shortest "$IN"
   runs=$RUNS
   ((secs > 600)) && runs=1 # the 60-minute input is slow here: one run
-  declare -A WALL CPU RSS
-  for name in ffmpeg convert-1 convert-all moviepy; do
-    walls=()
-    for ((i = 0; i < runs; i++)); do
+  declare -A WALLS CPUS RSS
+  for ((i = 0; i < runs; i++)); do
+    for name in "${NAMES[@]}"; do
       OUT="$WORK/out-$name.mp3"
       case $name in
         ffmpeg) r=$(measure ffmpeg -y -v error -nostdin -i "$IN" -vn -c:a libmp3lame -b:a 192k "$OUT") ;;
@@ -110,13 +115,17 @@ for secs in "${DURATIONS[@]}"; do
         moviepy) r=$(measure "$PY" "$WORK/moviepy_convert.py" "$IN" "$OUT") ;;
       esac
       read -r w c m <<<"$r"
-      walls+=("$w")
-      CPU[$name]=$c
-      RSS[$name]=$m
+      WALLS[$name]+="$w "
+      CPUS[$name]+="$c "
+      ((m > ${RSS[$name]:-0})) && RSS[$name]=$m
     done
-    WALL[$name]=$(printf '%s\n' "${walls[@]}" | median)
   done
-  for name in ffmpeg convert-1 convert-all moviepy; do
+  declare -A WALL CPU
+  for name in "${NAMES[@]}"; do
+    WALL[$name]=$(printf '%s\n' ${WALLS[$name]} | median)
+    CPU[$name]=$(printf '%s\n' ${CPUS[$name]} | median)
+  done
+  for name in "${NAMES[@]}"; do
     label=$name
     [[ $name == convert-1 ]] && label="clipwave-convert 1 thread"
     [[ $name == convert-all ]] && label="clipwave-convert $CORES threads"
@@ -125,7 +134,8 @@ for secs in "${DURATIONS[@]}"; do
     printf '%-8s %-26s %9.2f %9.2f %10.1f %8.2fx\n' "${mins}min" "$label" \
       "${WALL[$name]}" "${CPU[$name]}" "$(echo "${RSS[$name]} / 1024" | bc -l)" "$speed"
   done
-  unset WALL CPU RSS
+  unset WALL CPU RSS WALLS CPUS
 done
 echo
-echo "speed = ffmpeg wall time / this wall time (higher is faster); runs per cell: $RUNS (60 min: 1)"
+echo "speed = ffmpeg wall time / this wall time (higher is faster); medians of $RUNS runs (60 min: 1)"
+echo "cpu s = user + system time; peak MiB = largest of the runs"

@@ -1,7 +1,8 @@
 //! The conversion as callers see it: decode → (resample) → encode → write,
 //! streaming, on one thread ([`crate::pipeline`]) or, for inputs long enough
-//! to be worth it, with parallel segment encoders ([`crate::parallel`]);
-//! then the output check.
+//! to be worth it, with parallel segment encoders ([`crate::parallel`]).
+//! The output check ([`crate::verify`]) decodes every frame as it is written
+//! and ends with the LAME tag and duration comparison.
 //!
 //! The output is written to `<out>.part` and renamed only once it has passed
 //! the check, so a failed or interrupted conversion never leaves a file that
@@ -20,7 +21,7 @@ use crate::decode::AudioInfo;
 use crate::encode::EncodeSettings;
 use crate::parallel::{encode_parallel, ParallelError, Plan};
 use crate::pipeline::{encode_serial, AudioSource};
-use crate::verify::check_output;
+use crate::verify::{check_duration, OutputInfo};
 use crate::ConvertError;
 
 /// Options of one conversion.
@@ -88,8 +89,8 @@ pub fn convert_file(
     let started = Instant::now();
     let part = part_path(output);
     let result =
-        encode_to(input, &part, options, progress).and_then(|(input_secs, decoder_info)| {
-            let info = check_output(&part, input_secs)?;
+        encode_to(input, &part, options, progress).and_then(|(input_secs, decoder_info, info)| {
+            check_duration(&info, input_secs)?;
             fs::rename(&part, output)
                 .map_err(|e| ConvertError::io(format!("renaming to {}", output.display()), e))?;
             let output_bytes = fs::metadata(output)
@@ -113,13 +114,14 @@ pub fn convert_file(
     result
 }
 
-/// Writes the MP3 to `path`; returns the input's audio duration and info.
+/// Writes the MP3 to `path` (checking it as it goes); returns the input's
+/// audio duration and info, and what the check found in the output.
 fn encode_to(
     input: &Path,
     path: &Path,
     options: &ConvertOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(f64, AudioInfo), ConvertError> {
+) -> Result<(f64, AudioInfo, OutputInfo), ConvertError> {
     let source = AudioSource::open(input, options)?;
     let threads = options.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
@@ -128,9 +130,9 @@ fn encode_to(
     let long_enough = source.total_secs().is_none_or(|secs| {
         secs >= Plan::for_rate(source.out_rate).min_parallel_secs(source.out_rate)
     });
-    let source = if threads > 1 && long_enough {
+    let (source, output) = if threads > 1 && long_enough {
         match encode_parallel(source, path, options, threads, progress) {
-            Ok(source) => source,
+            Ok(done) => done,
             Err(ParallelError::Convert(e)) => return Err(e),
             Err(ParallelError::Seam(detail)) => {
                 tracing::warn!(%detail, "parallel join failed; encoding on one thread");
@@ -146,5 +148,5 @@ fn encode_to(
         done_secs: input_secs,
         total_secs: Some(input_secs),
     });
-    Ok((input_secs, source.info))
+    Ok((input_secs, source.info, output))
 }

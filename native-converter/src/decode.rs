@@ -13,11 +13,11 @@
 //! hostile upload fails its job instead of crashing the worker.
 
 use std::fs::File;
-use std::io::{ErrorKind, Read};
+use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use symphonia::core::audio::{AudioBuffer, Signal, SignalSpec};
+use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal, SignalSpec};
 use symphonia::core::codecs::{self, CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
@@ -115,12 +115,24 @@ fn is_audio(params: &CodecParameters) -> bool {
     params.sample_rate.is_some() || params.channels.is_some()
 }
 
+/// Whether an I/O error met while reading the input is the input's fault:
+/// a seek that the container's own offsets sent out of range (the OS says
+/// `EINVAL`, e.g. a Matroska element size past `i64::MAX`) or bytes the
+/// reader refused. Real I/O failures (`EIO`, a vanished file) stay
+/// [`ConvertError::Io`], which the worker retries; a bad file must not be.
+fn input_caused(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::InvalidInput | ErrorKind::InvalidData)
+}
+
 fn probe_error(err: SymError) -> ConvertError {
     match err {
         SymError::Unsupported(_) => ConvertError::UnsupportedFormat,
         SymError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => {
             ConvertError::TruncatedContainer
         }
+        SymError::IoError(e) if input_caused(&e) => ConvertError::Corrupt {
+            detail: format!("the container points outside the file ({e})"),
+        },
         SymError::IoError(e) => ConvertError::io("reading the input", e),
         other => ConvertError::Corrupt {
             detail: format!("the container headers are damaged ({other})"),
@@ -140,6 +152,66 @@ fn looks_like_mp4(path: &Path) -> bool {
     )
 }
 
+/// symphonia's probe looks this far for a container's marker.
+const PROBE_WINDOW: u64 = (1 << 20) + 16;
+
+/// Refuses inputs that would abort or hang symphonia 0.5 (found by fuzzing):
+/// an MP4 whose sample tables claim more entries than the file holds (see
+/// [`mp4_edits::has_oversized_table`]) and [`check_mkv_flac`]'s Matroska
+/// loop. Anything else is left to symphonia.
+fn check_known_traps(path: &Path) -> Result<(), ConvertError> {
+    let mut file = File::open(path).map_err(|e| ConvertError::io("reopening the input", e))?;
+    let mut head = Vec::new();
+    (&mut file)
+        .take(PROBE_WINDOW)
+        .read_to_end(&mut head)
+        .map_err(|e| ConvertError::io("reading the input", e))?;
+    check_mkv_flac(path, &head)?;
+    let Some(start) = mp4_edits::probe_start(&head) else {
+        return Ok(());
+    };
+    match mp4_edits::has_oversized_table(&mut file, start) {
+        Ok(true) => Err(ConvertError::Corrupt {
+            detail: "an MP4 sample table claims more entries than the file holds".into(),
+        }),
+        Ok(false) | Err(_) => Ok(()),
+    }
+}
+
+/// Refuses a Matroska file that would make symphonia 0.5 spin forever
+/// (found by fuzzing): its FLAC `CodecPrivate` reader skips a first
+/// metadata block that is not STREAMINFO without reading the next header,
+/// so an empty one (`fLaC`, type ≠ 0, length 0) loops for ever. Only files
+/// with an EBML header in the probe window are scanned.
+fn check_mkv_flac(path: &Path, head: &[u8]) -> Result<(), ConvertError> {
+    if !head.windows(4).any(|w| w == [0x1A, 0x45, 0xDF, 0xA3]) {
+        return Ok(());
+    }
+    let file = File::open(path).map_err(|e| ConvertError::io("reopening the input", e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut window: Vec<u8> = Vec::new();
+    loop {
+        let buf = reader
+            .fill_buf()
+            .map_err(|e| ConvertError::io("reading the input", e))?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let read = buf.len();
+        window.extend_from_slice(buf);
+        reader.consume(read);
+        let endless = window
+            .windows(8)
+            .any(|w| w[..4] == *b"fLaC" && w[4] & 0x7f != 0 && w[5..8] == [0, 0, 0]);
+        if endless {
+            return Err(ConvertError::Corrupt {
+                detail: "the FLAC header in the Matroska track is damaged".into(),
+            });
+        }
+        window.drain(..window.len().saturating_sub(7));
+    }
+}
+
 impl AudioDecoder {
     /// Opens a media file and prepares its default audio track.
     ///
@@ -155,6 +227,7 @@ impl AudioDecoder {
         if len == 0 {
             return Err(ConvertError::Empty);
         }
+        check_known_traps(path)?;
         let extension = path.extension().and_then(|e| e.to_str());
         let mut this = Self::from_source(Box::new(file), extension)?;
         if looks_like_mp4(path) {
@@ -299,6 +372,11 @@ impl AudioDecoder {
                     return self.at_end()
                 }
                 Err(SymError::ResetRequired) => return self.at_end(),
+                Err(SymError::IoError(e)) if input_caused(&e) => {
+                    return Err(ConvertError::Corrupt {
+                        detail: format!("the container points outside the file ({e})"),
+                    })
+                }
                 Err(SymError::IoError(e)) => return Err(ConvertError::io("reading the input", e)),
                 Err(e) => {
                     return Err(ConvertError::Corrupt {
@@ -372,17 +450,24 @@ impl AudioDecoder {
         let spec = *decoded.spec();
         check_spec(&mut self.info, &mut self.mix, self.emitted == 0, &spec)?;
         let frames = decoded.frames();
-        let scratch = match &mut self.scratch {
-            Some(buf) if buf.capacity() >= frames && *buf.spec() == spec => buf,
-            slot => slot.insert(AudioBuffer::new(
-                decoded.capacity().max(frames) as u64,
-                spec,
-            )),
+        let planes: Vec<&[f32]> = match &decoded {
+            // Most decoders (AAC, Vorbis, MP3) already give f32: read their
+            // buffer in place instead of copying it.
+            AudioBufferRef::F32(buf) => (0..spec.channels.count()).map(|c| buf.chan(c)).collect(),
+            _ => {
+                let scratch = match &mut self.scratch {
+                    Some(buf) if buf.capacity() >= frames && *buf.spec() == spec => buf,
+                    slot => slot.insert(AudioBuffer::new(
+                        decoded.capacity().max(frames) as u64,
+                        spec,
+                    )),
+                };
+                decoded.convert(scratch);
+                (0..spec.channels.count())
+                    .map(|c| scratch.chan(c))
+                    .collect()
+            }
         };
-        decoded.convert(scratch);
-        let planes: Vec<&[f32]> = (0..spec.channels.count())
-            .map(|c| scratch.chan(c))
-            .collect();
         push_planes(
             &self.mix,
             &mut self.to_skip,

@@ -30,7 +30,7 @@
 //! commits to a candidate. The audio bits themselves are not touched.
 
 use std::collections::VecDeque;
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 
 use crate::lame_tag::{self, TocBuilder};
 use crate::mp3_frames::{self, FrameInfo};
@@ -166,9 +166,9 @@ struct Pending {
     area_start: u64,
 }
 
-/// Writes joined frames to `out`, then the patched LAME tag over the
-/// placeholder at the start.
-pub(crate) struct Joiner<W: Write + Seek> {
+/// Writes joined frames to `out` (the first segment's tag placeholder first)
+/// and hands out the patched LAME tag that replaces the placeholder.
+pub(crate) struct Joiner<W: Write> {
     out: W,
     cursor: Cursor,
     pending: VecDeque<Pending>,
@@ -178,7 +178,7 @@ pub(crate) struct Joiner<W: Write + Seek> {
     seam_candidates: u64,
 }
 
-impl<W: Write + Seek> Joiner<W> {
+impl<W: Write> Joiner<W> {
     /// A joiner that tries `seam_candidates` frames per seam.
     pub(crate) fn new(out: W, seam_candidates: u64) -> Self {
         Self {
@@ -352,12 +352,12 @@ impl<W: Write + Seek> Joiner<W> {
         Ok(())
     }
 
-    /// Writes the rest of the last segment and the patched LAME tag, and
-    /// returns the writer and the number of audio frames.
+    /// Writes the rest of the last segment and returns the writer and the
+    /// patched LAME tag (the caller writes it over the placeholder).
     ///
     /// # Errors
     /// [`JoinError`] if nothing was pushed, the tag is missing or writing fails.
-    pub(crate) fn finish(mut self) -> Result<(W, u64), JoinError> {
+    pub(crate) fn finish(mut self) -> Result<(W, Vec<u8>), JoinError> {
         let mut last = self
             .held
             .take()
@@ -376,9 +376,6 @@ impl<W: Write + Seek> Joiner<W> {
         if tag.len() != self.tag_len || !lame_tag::patch(&mut tag, &self.toc) {
             return Err(JoinError::Format(last.index, "unexpected LAME tag"));
         }
-        self.out.seek(SeekFrom::Start(0))?;
-        self.out.write_all(&tag)?;
-        self.out.seek(SeekFrom::End(0))?;
-        Ok((self.out, self.toc.frames))
+        Ok((self.out, tag))
     }
 }

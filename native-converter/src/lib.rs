@@ -15,7 +15,8 @@
 //! - [`parallel`]: segments dealt to encoder threads; `join` stitches their
 //!   frames (re-laying the bit reservoir, see `mp3_frames`) and `lame_tag`
 //!   writes the joined stream's LAME tag.
-//! - [`verify`]: the after-encoding check (decodes, duration matches).
+//! - [`verify`]: the output check (every frame decodes as it is written,
+//!   the LAME tag matches the stream, the duration matches the input's).
 //! - [`error`]: [`ConvertError`], the one error type.
 //! - [`worker`]: the `clipwave-worker` daemon's library (API client, job
 //!   step, loop, notifications).

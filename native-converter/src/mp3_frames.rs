@@ -101,7 +101,7 @@ impl Bits<'_> {
 
 /// Length of a Layer III frame with this header; `None` if the header is
 /// not one.
-fn frame_len(h: [u8; 4]) -> Option<usize> {
+pub(crate) fn frame_len(h: [u8; 4]) -> Option<usize> {
     if h[0] != 0xFF || h[1] & 0xE0 != 0xE0 || (h[1] >> 1) & 3 != 1 {
         return None;
     }

@@ -193,3 +193,120 @@ pub(crate) fn audio_trim<R: Read + Seek>(
     });
     Ok(Some(EditTrim { skip, length }))
 }
+
+/// Sample tables whose entry count symphonia 0.5 hands straight to
+/// `Vec::with_capacity`: `(kind, bytes per entry, bytes before the entries)`.
+const COUNTED_TABLES: [(&[u8; 4], u64, u64); 5] = [
+    (b"stts", 8, 8),
+    (b"stsc", 12, 8),
+    (b"stco", 4, 8),
+    (b"co64", 8, 8),
+    (b"stsz", 4, 12),
+];
+
+/// The boxes leading from `moov` down to the sample tables.
+const TABLE_PATH: [&[u8; 4]; 5] = [b"moov", b"trak", b"mdia", b"minf", b"stbl"];
+
+/// Whether a sample table of the MP4 that starts at `start` announces more
+/// entries than the bytes it really has.
+///
+/// symphonia 0.5 reserves `entry_count` entries before reading them, so a
+/// forged count (a 1 KB file claiming 4 billion `stts` entries) asks for tens
+/// of GiB, and a failed allocation aborts the process: no `catch_unwind`
+/// can turn that into an error. Boxes are clamped to their parent and to the
+/// file, so the allocation symphonia then makes is bounded by the file size.
+/// A file of more than [`MAX_BOXES`] boxes counts as oversized too (no real
+/// one comes close; it would only hide a table behind a slow walk).
+pub(crate) fn has_oversized_table<R: Read + Seek>(r: &mut R, start: u64) -> io::Result<bool> {
+    let file_end = r.seek(SeekFrom::End(0))?;
+    let mut budget = MAX_BOXES;
+    oversized_within(r, start, file_end, &TABLE_PATH, &mut budget)
+}
+
+/// Boxes [`has_oversized_table`] reads at most.
+const MAX_BOXES: u32 = 1_000_000;
+
+fn oversized_within<R: Read + Seek>(
+    r: &mut R,
+    start: u64,
+    end: u64,
+    path: &[&[u8; 4]],
+    budget: &mut u32,
+) -> io::Result<bool> {
+    let mut pos = start;
+    while pos.saturating_add(8) <= end {
+        let Some(left) = budget.checked_sub(1) else {
+            return Ok(true);
+        };
+        *budget = left;
+        r.seek(SeekFrom::Start(pos))?;
+        let size32 = read_be(r, 4)?;
+        let mut kind = [0u8; 4];
+        r.read_exact(&mut kind)?;
+        let (size, body) = match size32 {
+            0 => (end - pos, pos + 8),
+            1 if pos + 16 <= end => (read_be(r, 8)?, pos + 16),
+            1 => return Ok(false),
+            n => (n, pos + 8),
+        };
+        if size < body - pos {
+            return Ok(false);
+        }
+        let box_end = pos.saturating_add(size).min(end);
+        let found = match path.split_first() {
+            Some((next, rest)) if **next == kind => {
+                oversized_within(r, body, box_end, rest, budget)?
+            }
+            Some(_) => false,
+            None => match COUNTED_TABLES.iter().find(|(k, ..)| **k == kind) {
+                Some((_, entry, head)) => table_overflows(r, &kind, body, box_end, *entry, *head)?,
+                None => false,
+            },
+        };
+        if found {
+            return Ok(true);
+        }
+        pos = box_end;
+    }
+    Ok(false)
+}
+
+fn table_overflows<R: Read + Seek>(
+    r: &mut R,
+    kind: &[u8; 4],
+    body: u64,
+    end: u64,
+    entry: u64,
+    head: u64,
+) -> io::Result<bool> {
+    if body + head > end {
+        return Ok(false);
+    }
+    r.seek(SeekFrom::Start(body + 4))?;
+    let mut count = read_be(r, 4)?;
+    if kind == b"stsz" {
+        // A fixed sample size: symphonia reserves nothing.
+        if count != 0 {
+            return Ok(false);
+        }
+        count = read_be(r, 4)?;
+    }
+    Ok(count.saturating_mul(entry) > end - body - head)
+}
+
+/// Where symphonia's probe would start reading an MP4: four bytes before the
+/// first `ftyp` in the first MiB (its search limit), after any ID3v2 tags
+/// it skips. `None` when there is no `ftyp` there.
+pub(crate) fn probe_start(head: &[u8]) -> Option<u64> {
+    let mut from = 0usize;
+    while head.len() >= from + 10 && &head[from..from + 3] == b"ID3" {
+        let size = head[from + 6..from + 10]
+            .iter()
+            .fold(0usize, |n, b| (n << 7) | usize::from(b & 0x7f));
+        let footer = if head[from + 5] & 0x10 != 0 { 10 } else { 0 };
+        from += 10 + size + footer;
+    }
+    let window = head.get(from..)?;
+    let at = window.windows(4).position(|w| w == b"ftyp")? + from;
+    (at >= 4).then(|| (at - 4) as u64)
+}

@@ -17,8 +17,7 @@
 //! were encoded with real audio on both sides; the joiner picks the seam.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
@@ -27,7 +26,8 @@ use std::time::Duration;
 use crate::convert::{ConvertOptions, Progress};
 use crate::encode::{EncodeSettings, Mp3Encoder};
 use crate::join::{EncodedSegment, JoinError, Joiner};
-use crate::pipeline::{close_output, create_output, AudioSource};
+use crate::pipeline::AudioSource;
+use crate::verify::{CheckedWriter, OutputInfo};
 use crate::ConvertError;
 
 /// Frames each segment's encoder runs before its segment.
@@ -115,7 +115,9 @@ impl From<ConvertError> for ParallelError {
     }
 }
 
-/// Encodes `source` with `threads` encoders into `path`.
+/// Encodes `source` with `threads` encoders into `path`. The joiner thread
+/// also runs the output check on the joined frames as it writes them, so
+/// decoding the output overlaps with encoding instead of following it.
 ///
 /// # Errors
 /// [`ParallelError::Seam`] when the joiner could not join (the caller then
@@ -126,9 +128,9 @@ pub(crate) fn encode_parallel(
     options: &ConvertOptions,
     threads: usize,
     progress: &mut dyn FnMut(Progress),
-) -> Result<AudioSource, ParallelError> {
+) -> Result<(AudioSource, OutputInfo), ParallelError> {
     let plan = Plan::for_rate(source.out_rate);
-    let writer = create_output(path)?;
+    let writer = CheckedWriter::create(path, source.out_rate, source.info.channels)?;
     let joined_frames = AtomicU64::new(0);
     let (results_tx, results_rx) = mpsc::channel();
     let (rate, channels) = (source.out_rate, source.info.channels);
@@ -166,10 +168,7 @@ pub(crate) fn encode_parallel(
         (_, Err(JoinFailure::Seam(detail))) => Err(ParallelError::Seam(detail)),
         (_, Err(JoinFailure::Convert(e))) => Err(e.into()),
         (Err(e), Ok(_)) => Err(e.into()),
-        (Ok(()), Ok(writer)) => {
-            close_output(writer)?;
-            Ok(source)
-        }
+        (Ok(()), Ok(info)) => Ok((source, info)),
     }
 }
 
@@ -322,12 +321,13 @@ impl From<JoinError> for JoinFailure {
     }
 }
 
-/// The joiner thread: puts segments back in order and joins them.
+/// The joiner thread: puts segments back in order, joins them and finishes
+/// the output check.
 fn join_all(
-    writer: BufWriter<File>,
+    writer: CheckedWriter,
     results: Receiver<Result<EncodedSegment, ConvertError>>,
     joined_frames: &AtomicU64,
-) -> Result<BufWriter<File>, JoinFailure> {
+) -> Result<OutputInfo, JoinFailure> {
     let mut joiner = Joiner::new(writer, SEAM_CANDIDATES);
     let mut waiting = BTreeMap::new();
     let mut next = 0usize;
@@ -340,9 +340,9 @@ fn join_all(
             joiner.push(seg)?;
             next += 1;
             if last {
-                let (mut writer, _) = joiner.finish()?;
+                let (mut writer, tag) = joiner.finish()?;
                 writer.flush().map_err(JoinError::Io)?;
-                return Ok(writer);
+                return writer.finish(Some(&tag)).map_err(JoinFailure::Convert);
             }
         }
     }

@@ -6,8 +6,7 @@
 //! see exactly the same samples, so their outputs differ only where their
 //! encoders differ (at the seams).
 
-use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,6 +15,7 @@ use crate::convert::{ConvertOptions, Progress};
 use crate::decode::{AudioDecoder, AudioInfo, PcmBlock};
 use crate::encode::{mp3_sample_rate, Mp3Encoder};
 use crate::resample::StreamResampler;
+use crate::verify::{CheckedWriter, OutputInfo};
 use crate::ConvertError;
 
 /// Decoded (and, when needed, resampled) audio at an MP3 sample rate.
@@ -105,29 +105,8 @@ impl AudioSource {
     }
 }
 
-/// Creates the output file behind a buffer.
-///
-/// # Errors
-/// [`ConvertError::Io`].
-pub(crate) fn create_output(path: &Path) -> Result<BufWriter<File>, ConvertError> {
-    let file = File::create(path)
-        .map_err(|e| ConvertError::io(format!("creating {}", path.display()), e))?;
-    Ok(BufWriter::with_capacity(64 * 1024, file))
-}
-
-/// Flushes and syncs the output file.
-///
-/// # Errors
-/// [`ConvertError::Io`].
-pub(crate) fn close_output(writer: BufWriter<File>) -> Result<(), ConvertError> {
-    let file = writer
-        .into_inner()
-        .map_err(|e| ConvertError::io("writing the output", e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| ConvertError::io("writing the output", e))
-}
-
-/// Encodes on the calling thread, one block at a time.
+/// Encodes on the calling thread, one block at a time; the output check
+/// decodes each frame as it is written (same thread: `--threads 1` uses one).
 ///
 /// # Errors
 /// Any [`ConvertError`].
@@ -136,9 +115,10 @@ pub(crate) fn encode_serial(
     path: &Path,
     options: &ConvertOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<AudioSource, ConvertError> {
-    let mut encoder = Mp3Encoder::new(source.out_rate, source.info.channels, &options.encode)?;
-    let mut writer = create_output(path)?;
+) -> Result<(AudioSource, OutputInfo), ConvertError> {
+    let (rate, channels) = (source.out_rate, source.info.channels);
+    let mut encoder = Mp3Encoder::new(rate, channels, &options.encode)?;
+    let mut writer = CheckedWriter::create(path, rate, channels)?;
     let write_err = |e| ConvertError::io("writing the output", e);
     let total_secs = source.total_secs();
     let mut planes = Vec::new();
@@ -157,10 +137,6 @@ pub(crate) fn encode_serial(
         }
     }
     writer.write_all(encoder.flush()?).map_err(write_err)?;
-    if let Some(tag) = encoder.lame_tag() {
-        writer.seek(SeekFrom::Start(0)).map_err(write_err)?;
-        writer.write_all(&tag).map_err(write_err)?;
-    }
-    close_output(writer)?;
-    Ok(source)
+    let info = writer.finish(encoder.lame_tag().as_deref())?;
+    Ok((source, info))
 }

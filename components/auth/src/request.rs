@@ -46,9 +46,14 @@ pub fn json_body<T: DeserializeOwned>(request: &Request<Vec<u8>>) -> Result<T, A
     if request.body().len() > MAX_BODY_BYTES {
         return Err(ApiError::payload_too_large());
     }
-    serde_json::from_slice(request.body()).map_err(|_| {
-        ApiError::bad_request("The body must be a JSON object with the documented fields.")
-    })
+    let invalid =
+        || ApiError::bad_request("The body must be a JSON object with the documented fields.");
+    // serde also reads a struct from a JSON array (`["a@b.c", "pw"]`); only
+    // an object is a body here (DESIGN §3, docs/openapi.yaml).
+    match serde_json::from_slice::<serde_json::Value>(request.body()) {
+        Ok(value) if value.is_object() => serde_json::from_value(value).map_err(|_| invalid()),
+        _ => Err(invalid()),
+    }
 }
 
 /// True when the body is empty or only whitespace.

@@ -209,6 +209,12 @@ where
 /// # Errors
 /// 400 with a message when it is not such a URL.
 pub fn parse_callback_url(text: &str) -> Result<Option<String>, IngestError> {
+    // The limit is on what was sent, spaces included, as for the form field.
+    if text.len() > MAX_CALLBACK_LEN {
+        return Err(IngestError::BadRequest(
+            "`callback_url` is too long.".into(),
+        ));
+    }
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);

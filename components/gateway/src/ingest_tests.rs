@@ -236,3 +236,6 @@ fn filenames_lose_directories_and_control_characters() {
     assert_eq!(clean_filename(""), "upload");
     assert_eq!(clean_filename(&"x".repeat(400)).len(), 255);
 }
+
+#[path = "ingest_fuzz_tests.rs"]
+mod fuzz;

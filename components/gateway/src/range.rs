@@ -182,4 +182,90 @@ mod tests {
             10
         );
     }
+
+    mod fuzz {
+        //! The short, always-on run of `fuzz/fuzz_targets/range.rs`
+        //! (docs/fuzzing.md): any `Range`/`If-Range` pair selects bytes
+        //! inside the file, and the download's chunk slices cover exactly them.
+
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::media_store::{slices, Manifest, CHUNK_SIZE};
+
+        fn covered(size: u64, first: u64, last: u64) -> u64 {
+            let manifest = Manifest {
+                size,
+                sha256: String::new(),
+                content_type: "audio/mpeg".into(),
+                filename: "a.mp3".into(),
+                chunk_size: CHUNK_SIZE as u64,
+                chunks: size.div_ceil(CHUNK_SIZE as u64),
+            };
+            let mut next = first;
+            for slice in slices(&manifest, first, last) {
+                assert!(slice.index < manifest.chunks);
+                assert!(slice.start < slice.end && slice.end <= CHUNK_SIZE);
+                assert_eq!(slice.index * CHUNK_SIZE as u64 + slice.start as u64, next);
+                next = slice.index * CHUNK_SIZE as u64 + slice.end as u64;
+            }
+            next - first
+        }
+
+        fn range_header() -> impl Strategy<Value = String> {
+            let bound = prop_oneof![
+                Just(String::new()),
+                (0..3000u64).prop_map(|n| n.to_string()),
+                any::<u64>().prop_map(|n| n.to_string()),
+                Just("18446744073709551616".to_owned()),
+                Just("-0".to_owned()),
+                Just(" 1".to_owned()),
+            ];
+            let spec = (
+                bound.clone(),
+                prop::sample::select(vec!["-", "--", "", " - "]),
+                bound,
+            )
+                .prop_map(|(a, dash, b)| format!("{a}{dash}{b}"));
+            prop_oneof![
+                (
+                    prop::sample::select(vec![
+                        "bytes=", "Bytes=", "bytes =", "bytes", "items=", ""
+                    ]),
+                    proptest::collection::vec(spec, 1..4),
+                    prop::sample::select(vec![",", ", ", ";"]),
+                )
+                    .prop_map(|(unit, specs, sep)| format!("{unit}{}", specs.join(sep))),
+                ".{0,40}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4000))]
+
+            #[test]
+            fn any_range_selects_bytes_inside_the_file_or_the_whole_file(
+                range in range_header(),
+                if_range in proptest::option::of(prop_oneof![Just(TAG.to_owned()), Just(format!(" {TAG} ")), ".{0,20}"]),
+                size in prop_oneof![0..3 * CHUNK_SIZE as u64, Just(u64::MAX), any::<u64>()],
+            ) {
+                match select(Some(&range), if_range.as_deref(), size, TAG) {
+                    Selection::Partial(r) => {
+                        prop_assert!(r.first() <= r.last() && r.last() < size);
+                        if r.byte_count() <= 64 * CHUNK_SIZE as u64 {
+                            prop_assert_eq!(covered(size, r.first(), r.last()), r.byte_count());
+                        }
+                    }
+                    Selection::Whole => {
+                        if size > 0 && size <= 64 * CHUNK_SIZE as u64 {
+                            prop_assert_eq!(covered(size, 0, size - 1), size);
+                        }
+                    }
+                    Selection::Unsatisfiable => {
+                        prop_assert!(if_range.as_deref().is_none_or(|v| v.trim() == TAG));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -114,7 +114,35 @@ impl Incoming {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(T::default());
         }
-        serde_json::from_slice(&bytes)
-            .map_err(|error| ApiError::bad_request(format!("The JSON body is not valid: {error}.")))
+        let invalid =
+            |error: String| ApiError::bad_request(format!("The JSON body is not valid: {error}."));
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|error| invalid(error.to_string()))?;
+        // serde also reads a struct from a JSON array; only an object is a body here.
+        if !value.is_object() {
+            return Err(invalid("expected a JSON object".into()));
+        }
+        whole_numbers_as_integers(&mut value);
+        serde_json::from_value(value).map_err(|error| invalid(error.to_string()))
+    }
+}
+
+/// Rewrites numbers like `3.0` as the integers they are, as JSON Schema (and
+/// so docs/openapi.yaml's `type: integer`) counts them; serde would refuse
+/// `3.0` for an `i64` field.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // Every f64 from 2^53 up is whole; `as` is exact within i64's range.
+            if float.fract() == 0.0 && float >= i64::MIN as f64 && float < i64::MAX as f64 {
+                *value = serde_json::Value::from(float as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(whole_numbers_as_integers)
+        }
+        _ => {}
     }
 }

@@ -126,4 +126,19 @@ mod tests {
             assert_eq!(sniff(head), None, "{head:?}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// The short run of `fuzz/fuzz_targets/sniff.rs`: sniffing never
+        /// panics and never looks past [`SNIFF_LEN`], the bytes the upload
+        /// writer keeps for it.
+        #[test]
+        fn sniff_answers_from_the_first_bytes_alone(
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let head = &data[..data.len().min(SNIFF_LEN)];
+            proptest::prop_assert_eq!(sniff(&data), sniff(head));
+        }
+    }
 }

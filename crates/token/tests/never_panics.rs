@@ -1,10 +1,120 @@
 //! Property tests: whatever a client sends, the parsers answer, never panic.
+//!
+//! These are the short, always-on runs of the cargo-fuzz targets in
+//! `fuzz/fuzz_targets/{token,authorization}.rs` (docs/fuzzing.md): the same
+//! entry points and the same invariants, a few thousand cases each.
 
 mod support;
 
-use clipwave_token::{basic_credentials, bearer_token, compact::parse_unverified, TokenType};
+use std::sync::OnceLock;
+
+use clipwave_token::{
+    basic_credentials, bearer_token, check_claims, compact::parse_unverified, public_jwks,
+    token_hash, Claims, KeySet, SigningKey, TokenType, Verifier,
+};
+use jwt_simple::prelude::{Ed25519KeyPair, EdDSAKeyPairLike};
 use proptest::prelude::*;
 use support::*;
+
+/// A fixed key pair `k1` that signs whatever bytes a case makes, so cases
+/// reach the checks behind a valid signature (jwt-simple's own parser).
+fn raw_signer() -> &'static (Ed25519KeyPair, Verifier) {
+    static SIGNER: OnceLock<(Ed25519KeyPair, Verifier)> = OnceLock::new();
+    SIGNER.get_or_init(|| {
+        let pair = Ed25519KeyPair::generate();
+        let jwks = public_jwks(&[("k1", &pair.public_key().to_bytes())]);
+        let verifier = Verifier::new(KeySet::from_jwks(&jwks).unwrap(), policy());
+        (pair, verifier)
+    })
+}
+
+/// `header.payload.signature` over raw header and payload bytes, validly
+/// signed by [`raw_signer`].
+fn sign_raw(header: &[u8], payload: &[u8]) -> String {
+    let input = format!("{}.{}", b64(header), b64(payload));
+    let signature = raw_signer().0.key_pair().as_ref().sk.sign(&input, None);
+    format!("{input}.{}", b64(&signature[..]))
+}
+
+/// What an accepted token must satisfy, whichever path accepted it.
+fn accepted_claims_hold(claims: &Claims, token: &str, typ: TokenType) {
+    assert_eq!(check_claims(claims, &policy(), typ, NOW), Ok(()));
+    assert_eq!(&parse_unverified(token).unwrap().claims, claims);
+}
+
+/// Every check on `token`, with a store whose sessions all belong to
+/// `user-1` and list `token`, so nothing stops short of the last check.
+fn check_everything(verifier: &Verifier, token: &str) {
+    if let Ok(parsed) = parse_unverified(token) {
+        assert!(token.starts_with(parsed.signing_input));
+        assert_eq!(parsed.signature.len(), 64);
+    }
+    let store = MapStore::default();
+    let mut record = clipwave_token::SessionRecord::new("user-1", NOW + 604_800);
+    record.add_access(token_hash(token), NOW + 900, NOW, LEEWAY);
+    if let Ok(claims) = parse_unverified(token).map(|p| p.claims) {
+        if let Some(sid) = claims.sid {
+            store.records.borrow_mut().insert(sid, record);
+        }
+    }
+    if let Ok(claims) = verifier.check_access(token, &store, NOW) {
+        accepted_claims_hold(&claims, token, TokenType::Access);
+    }
+    if let Ok(claims) = verifier.check_bearer(token, &store, NOW) {
+        assert_ne!(claims.typ, TokenType::Refresh);
+        accepted_claims_hold(&claims, token, claims.typ);
+    }
+    for typ in [TokenType::Access, TokenType::Refresh, TokenType::Service] {
+        if let Ok(claims) = verifier.verify_signed(token, typ, NOW) {
+            accepted_claims_hold(&claims, token, typ);
+        }
+    }
+}
+
+/// JSON in the shape of a claims set, every field drawn from values that
+/// are valid, edge-case or of the wrong type.
+fn claims_json() -> impl Strategy<Value = String> {
+    let text = prop_oneof![
+        Just(serde_json::json!("clipwave")),
+        Just(serde_json::json!("clipwave-api")),
+        Just(serde_json::json!("user-1")),
+        Just(serde_json::json!("sid-1")),
+        Just(serde_json::json!("access")),
+        Just(serde_json::json!("service")),
+        Just(serde_json::json!("user")),
+        Just(serde_json::json!(null)),
+        Just(serde_json::json!(["clipwave-api"])),
+        ".{0,70}".prop_map(serde_json::Value::from),
+    ];
+    let time = prop_oneof![
+        Just(serde_json::json!(NOW)),
+        Just(serde_json::json!(NOW + 900)),
+        Just(serde_json::json!(u64::MAX)),
+        Just(serde_json::json!(-1)),
+        Just(serde_json::json!(1e300)),
+        Just(serde_json::json!(NOW as f64 + 0.5)),
+        any::<u64>().prop_map(serde_json::Value::from),
+    ];
+    let names = ["iss", "aud", "sub", "email", "role", "typ", "jti", "sid"];
+    (
+        proptest::collection::vec(text, names.len()),
+        proptest::collection::vec(time, 3),
+        proptest::collection::vec(any::<bool>(), names.len() + 3),
+    )
+        .prop_map(move |(texts, times, keep)| {
+            let mut claims = serde_json::Map::new();
+            let fields = names
+                .iter()
+                .zip(texts)
+                .chain(["iat", "nbf", "exp"].iter().zip(times));
+            for ((name, value), keep) in fields.zip(keep) {
+                if keep {
+                    claims.insert((*name).to_owned(), value);
+                }
+            }
+            serde_json::Value::Object(claims).to_string()
+        })
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
@@ -66,5 +176,83 @@ proptest! {
         let header = format!("Basic {}", STANDARD.encode(text.as_bytes()));
         let parsed = basic_credentials(header.as_bytes());
         prop_assert_eq!(parsed.is_some(), text.contains(':'));
+    }
+
+    #[test]
+    fn validly_signed_arbitrary_headers_and_claims_never_panic_the_checks(
+        header in prop_oneof![
+            Just(r#"{"alg":"EdDSA","kid":"k1"}"#.to_owned()),
+            Just(r#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#.to_owned()),
+            Just(r#"{"alg":"EdDSA","kid":"k1","kid":"k2"}"#.to_owned()),
+            Just(r#"{"alg":"EdDSA","alg":"none","kid":"k1"}"#.to_owned()),
+            ".{0,60}",
+        ],
+        payload in prop_oneof![claims_json(), ".{0,200}"],
+    ) {
+        let token = sign_raw(header.as_bytes(), payload.as_bytes());
+        check_everything(&raw_signer().1, &token);
+    }
+
+    #[test]
+    fn validly_signed_arbitrary_bytes_never_panic_the_checks(
+        header in proptest::collection::vec(any::<u8>(), 0..120),
+        payload in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        check_everything(&raw_signer().1, &sign_raw(&header, &payload));
+    }
+
+    #[test]
+    fn arbitrary_key_documents_are_errors_not_panics(
+        doc in prop_oneof![
+            ".{0,300}",
+            (
+                prop_oneof![Just("OKP".to_owned()), ".{0,4}"],
+                prop_oneof![Just("Ed25519".to_owned()), Just("X25519".to_owned()), ".{0,8}"],
+                ".{0,70}",
+                prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 32).prop_map(b64),
+                    proptest::collection::vec(any::<u8>(), 0..40).prop_map(b64),
+                    ".{0,50}",
+                ],
+                proptest::option::of(proptest::collection::vec(any::<u8>(), 32).prop_map(b64)),
+                proptest::option::of(".{0,8}"),
+                0..3usize,
+            )
+                .prop_map(|(kty, crv, kid, x, d, alg, copies)| {
+                    let mut jwk = serde_json::json!({"kty": kty, "crv": crv, "kid": kid, "x": x});
+                    if let Some(d) = d {
+                        jwk["d"] = d.into();
+                    }
+                    if let Some(alg) = alg {
+                        jwk["alg"] = alg.into();
+                    }
+                    let single = jwk.to_string();
+                    let keys = vec![jwk; copies];
+                    if copies == 0 { single } else { serde_json::json!({ "keys": keys }).to_string() }
+                }),
+        ],
+    ) {
+        if let Ok(keys) = KeySet::from_jwks(&doc) {
+            let again = KeySet::from_jwks(&keys.to_jwks_json()).unwrap();
+            prop_assert_eq!(again.to_jwks_json(), keys.to_jwks_json());
+            prop_assert!(!keys.to_jwks_json().contains("\"d\""));
+        }
+        if let Ok(key) = SigningKey::from_jwk(&doc) {
+            prop_assert!(clipwave_token::is_sane_id(key.kid()));
+        }
+    }
+
+    #[test]
+    fn basic_credentials_read_back_what_was_encoded(user in "[^:]{0,100}", password in ".{0,200}") {
+        use base64::{engine::general_purpose::STANDARD, Engine as _};
+        let header = format!("basic {}", STANDARD.encode(format!("{user}:{password}")));
+        let parsed = basic_credentials(header.as_bytes()).unwrap();
+        prop_assert_eq!((parsed.user, parsed.password), (user, password));
+    }
+
+    #[test]
+    fn bearer_tokens_read_back_what_was_sent(token in "[A-Za-z0-9._~+/=-]{1,300}", scheme in "(?i)bearer") {
+        let header = format!("{scheme} {token}");
+        prop_assert_eq!(bearer_token(header.as_bytes()), Some(token.as_str()));
     }
 }

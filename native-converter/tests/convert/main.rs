@@ -8,4 +8,5 @@ mod cli;
 mod formats;
 mod fuzz;
 mod helpers;
+mod output_check;
 mod seams;

@@ -22,5 +22,6 @@ mod gateway_upload;
 mod health;
 mod key_rotation;
 mod limits;
+mod schema_regressions;
 mod store_check;
 mod web;
