@@ -17,7 +17,7 @@ use crate::{
         claim, fake_mp4, job, post_json, put_output, sha256_hex, upload_small, user, worker_token,
     },
     helpers::{json, make_test_video, spawn_app_with, TestApp, Worker},
-    store_check::{check_stores, media_key_count},
+    store_check::{check_stores, media_key_count, StoreReport},
 };
 
 /// `POST /internal/sweep` with a worker's service token.
@@ -25,6 +25,19 @@ fn sweep(app: &TestApp) -> Value {
     let response = post_json(app, "/internal/sweep", &worker_token(app), json!({}));
     assert_eq!(response.status(), 200, "sweep");
     json(response)
+}
+
+/// Waits out `upload_stale_secs` (2 s in these tests), sweeps, and checks
+/// the stores independently: nothing orphaned, nothing broken.
+fn sweep_then_check(app: &TestApp) -> StoreReport {
+    std::thread::sleep(Duration::from_millis(2_500));
+    sweep(app);
+    let stores = check_stores(app);
+    assert!(
+        stores.orphans.is_empty() && stores.broken.is_empty(),
+        "{stores:?}"
+    );
+    stores
 }
 
 /// Polls `condition` every 50 ms for up to `limit`.
@@ -203,13 +216,7 @@ fn a_host_killed_during_a_conversion_comes_back_and_the_job_ends_done_once() {
     let job = wait_until_done(&app, &owner.access, &id, Duration::from_secs(120));
     assert_valid_mp3(&app, &owner.access, &id, 180.0);
     assert!(job["attempts"].as_i64().is_some_and(|a| a >= 1), "{job}");
-    std::thread::sleep(Duration::from_millis(2_500));
-    sweep(&app);
-    let stores = check_stores(&app);
-    assert!(
-        stores.orphans.is_empty() && stores.broken.is_empty(),
-        "{stores:?}"
-    );
+    let stores = sweep_then_check(&app);
     assert_eq!(stores.owned, 2, "one input and exactly one mp3: {stores:?}");
 }
 
@@ -310,13 +317,7 @@ fn workers_killed_at_random_during_a_batch_of_20_leave_every_job_done_once() {
     eprintln!("{retried} of 20 jobs needed more than one attempt");
     assert!(retried >= 1, "no kill hit a job in progress");
     drop(workers);
-    std::thread::sleep(Duration::from_millis(2_500));
-    sweep(&app);
-    let stores = check_stores(&app);
-    assert!(
-        stores.orphans.is_empty() && stores.broken.is_empty(),
-        "{stores:?}"
-    );
+    let stores = sweep_then_check(&app);
     assert_eq!(
         stores.owned, 40,
         "20 inputs and exactly one mp3 each: {stores:?}"
