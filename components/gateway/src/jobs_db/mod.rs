@@ -137,9 +137,15 @@ impl JobsDb {
     pub fn insert(&self, job: &NewJob<'_>) -> Result<()> {
         let now = now_ms();
         self.run(
+            // A user's jobs get strictly increasing creation times (one
+            // millisecond past their newest if the clock has not moved on),
+            // so "newest first" is their upload order even for uploads in
+            // the same millisecond; the owner index makes the lookup cheap.
             "INSERT INTO gateway_jobs (id, owner_id, owner_email, status, filename, content_type, \
              input_blob, input_size, input_sha256, callback_url, created_ms, updated_ms) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, \
+             MAX(?10, COALESCE((SELECT MAX(created_ms) + 1 FROM gateway_jobs \
+             WHERE owner_id = ?2), 0)), ?11)",
             &[
                 text(job.id.as_str()),
                 text(job.owner_id),
