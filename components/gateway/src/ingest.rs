@@ -11,6 +11,11 @@
 //! named `file`, as the original tutorial's `request.files` — and may hold
 //! a `callback_url` field; other fields are read and ignored.
 
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+};
+
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
@@ -146,6 +151,11 @@ where
 /// # Errors
 /// 400 for no file, several files, a bad `callback_url` or a malformed
 /// body; otherwise see [`IngestError`]. On error nothing stays in the store.
+///
+/// multer's buffer takes every chunk a ready stream offers in one go, so
+/// on a fast connection the body piled up in memory faster than it was
+/// stored (132 MiB of host memory for a 1 GiB form); the body is handed
+/// over through [`OneChunkPerPoll`] to keep that buffer to about a chunk.
 pub async fn multipart<S, K>(
     body: S,
     boundary: &str,
@@ -155,7 +165,7 @@ where
     S: Stream<Item = Result<Bytes, BodyError>> + Send,
     K: Kv + ?Sized,
 {
-    let mut form = multer::Multipart::new(body, boundary);
+    let mut form = multer::Multipart::new(OneChunkPerPoll::new(body), boundary);
     let mut writer = Some(writer);
     let mut file: Option<(SniffingWriter<'_, K>, Option<String>, String)> = None;
     let mut callback_url = None;
@@ -255,3 +265,35 @@ pub fn clean_filename(name: &str) -> String {
 #[cfg(test)]
 #[path = "ingest_tests.rs"]
 mod tests;
+
+/// A stream that yields at most one item per poll: after an item it
+/// answers `Pending` once (waking itself at once), which ends a consumer's
+/// "read while ready" loop without delaying it.
+pub struct OneChunkPerPoll<S> {
+    inner: Pin<Box<S>>,
+    just_yielded: bool,
+}
+
+impl<S: Stream> OneChunkPerPoll<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner: Box::pin(inner),
+            just_yielded: false,
+        }
+    }
+}
+
+impl<S: Stream> Stream for OneChunkPerPoll<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if std::mem::take(&mut self.just_yielded) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let next = self.inner.as_mut().poll_next(cx);
+        self.just_yielded = matches!(next, Poll::Ready(Some(_)));
+        next
+    }
+}
