@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::decode::AudioInfo;
 use crate::encode::EncodeSettings;
@@ -38,7 +38,7 @@ pub struct ConvertOptions {
 }
 
 /// Where a conversion is, for progress bars and heartbeats.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// Seconds of input audio decoded so far.
     pub done_secs: f64,
@@ -47,7 +47,7 @@ pub struct Progress {
 }
 
 /// What a finished conversion reports (the CLI's `--json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Duration of the input's audio track (after priming trim), seconds.
     pub input_duration_secs: f64,

@@ -21,7 +21,7 @@ pub const MP3_SAMPLE_RATES: [u32; 9] = [
 ];
 
 /// Constant or variable bit rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RateControl {
     /// Constant bit rate in kbit/s (one of MP3's bit rates).
     Cbr(u16),
@@ -30,7 +30,7 @@ pub enum RateControl {
 }
 
 /// How to encode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EncodeSettings {
     /// Bit-rate mode.
     pub rate: RateControl,

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use clipwave_convert::worker::isolate::{child_main, CHILD_ARG};
 use clipwave_convert::worker::notify::{parse_webhook_secret, Notifier, NotifierConfig};
-use clipwave_convert::worker::{run, ApiClient, LoopOptions, WorkerContext};
+use clipwave_convert::worker::{run, ApiClient, ConverterProcess, LoopOptions, WorkerContext};
 use clipwave_convert::{ConvertOptions, EncodeSettings};
 
 /// Convert queued uploads to MP3.
@@ -53,6 +54,13 @@ struct Args {
     /// Name reported with claims (default: the host name and process id).
     #[arg(long, env = "CLIPWAVE_WORKER_ID")]
     worker_id: Option<String>,
+    /// Stop a conversion that reports no progress for this long, and fail
+    /// its job (a decoder stuck on a hostile file).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    stall_timeout_secs: u64,
+    /// Memory (data size) each conversion process may use, MiB.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(64..))]
+    convert_memory_mib: u64,
 }
 
 fn read_secret(path: &PathBuf, what: &str) -> anyhow::Result<String> {
@@ -92,6 +100,12 @@ fn context(args: &Args, shutdown: Arc<AtomicBool>) -> anyhow::Result<(WorkerCont
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
         format!("{host}-{}", std::process::id())
     });
+    let program = std::env::current_exe().context("finding the worker binary")?;
+    let converter = ConverterProcess {
+        stall_timeout: Duration::from_secs(args.stall_timeout_secs),
+        memory_limit_bytes: args.convert_memory_mib << 20,
+        ..ConverterProcess::new(program)
+    };
     let ctx = WorkerContext {
         api,
         worker_id,
@@ -101,14 +115,14 @@ fn context(args: &Args, shutdown: Arc<AtomicBool>) -> anyhow::Result<(WorkerCont
             threads: NonZeroUsize::new(threads),
             cancel: None,
         },
+        converter,
         shutdown,
         notifier: notifier.handle(),
     };
     Ok((ctx, notifier))
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
+fn init_logs() {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
@@ -117,6 +131,17 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+}
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args_os().skip(1);
+    let child = argv.next().is_some_and(|first| first == CHILD_ARG);
+    init_logs();
+    if child {
+        // A conversion started by a worker (see `worker::isolate`).
+        return child_main(argv.next());
+    }
+    let args = Args::parse();
     let shutdown = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&shutdown)) {

@@ -48,6 +48,15 @@ pub enum WorkerError {
     /// The conversion failed.
     #[error(transparent)]
     Convert(#[from] ConvertError),
+    /// The conversion process failed: its own error (as text), or it
+    /// crashed, stalled or was killed (see `isolate`).
+    #[error("{reason}")]
+    Converter {
+        /// What went wrong, for the job's `error` field.
+        reason: String,
+        /// Whether trying again cannot help.
+        permanent: bool,
+    },
 }
 
 impl WorkerError {
@@ -68,6 +77,7 @@ impl WorkerError {
             Self::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             Self::Unauthorized(_) | Self::Protocol { .. } => false,
             Self::Convert(e) => !e.is_permanent(),
+            Self::Converter { permanent, .. } => !permanent,
         }
     }
 }

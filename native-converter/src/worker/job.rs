@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::api::{ApiClient, ClaimedJob};
+use super::isolate::{convert_in_child, ConverterProcess};
 use super::notify::{JobEvent, JobEventData, NotifierHandle, Recipients};
 use super::{JobId, WorkerError};
-use crate::{convert_file, ConvertError, ConvertOptions};
+use crate::{ConvertError, ConvertOptions};
 
 /// What one worker needs to process jobs.
 pub struct WorkerContext {
@@ -33,6 +34,8 @@ pub struct WorkerContext {
     pub work_dir: std::path::PathBuf,
     /// Conversion settings (bit rate, threads).
     pub convert: ConvertOptions,
+    /// The process conversions run in, and its limits.
+    pub converter: ConverterProcess,
     /// Set by SIGTERM: stop claiming, hand the current job back.
     pub shutdown: Arc<AtomicBool>,
     /// Where job-end notifications go, if anywhere.
@@ -151,7 +154,7 @@ fn run_job(
         cancel: Some(Arc::clone(cancel)),
         ..ctx.convert.clone()
     };
-    let summary = convert_file(&input, &output, &options, &mut |p| {
+    let summary = convert_in_child(&ctx.converter, &input, &output, &options, &mut |p| {
         if let Some(total) = p.total_secs.filter(|t| *t > 0.0) {
             // 0–95 for converting; the upload is the rest.
             let percent = (p.done_secs / total * 95.0).clamp(0.0, 95.0) as u8;

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clipwave_convert::worker::notify::NotifierHandle;
-use clipwave_convert::worker::{ApiClient, WorkerContext};
+use clipwave_convert::worker::{ApiClient, ConverterProcess, WorkerContext};
 use clipwave_convert::ConvertOptions;
 
 use crate::gateway_double::{GatewayDouble, CLIENT_ID, CLIENT_SECRET};
@@ -51,6 +51,7 @@ pub fn context(
         worker_id: "test-worker".into(),
         work_dir: dir.to_path_buf(),
         convert: ConvertOptions::default(),
+        converter: ConverterProcess::new(WORKER_BIN),
         shutdown: Arc::new(AtomicBool::new(false)),
         notifier,
     }

@@ -10,6 +10,15 @@ use crate::helpers::{looks_like_mp3, wav_bytes, WORKER_BIN};
 use crate::sinks::wait;
 
 fn spawn_worker(gateway: &GatewayDouble, dir: &std::path::Path, drain: bool) -> Result<Child> {
+    spawn_worker_with(gateway, dir, drain, &[])
+}
+
+fn spawn_worker_with(
+    gateway: &GatewayDouble,
+    dir: &std::path::Path,
+    drain: bool,
+    extra_args: &[&str],
+) -> Result<Child> {
     let secret = dir.join("client-secret");
     std::fs::write(&secret, format!("{CLIENT_SECRET}\n"))?;
     let mut cmd = Command::new(WORKER_BIN);
@@ -18,6 +27,7 @@ fn spawn_worker(gateway: &GatewayDouble, dir: &std::path::Path, drain: bool) -> 
         .arg(&secret)
         .arg("--work-dir")
         .arg(dir)
+        .args(extra_args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -111,5 +121,63 @@ fn a_worker_killed_mid_job_loses_nothing_and_the_next_one_finishes_it() -> Resul
         "only the finishing attempt stored an output"
     );
     assert!(looks_like_mp3(&job.outputs[&2]));
+    Ok(())
+}
+
+/// `(state, parent)` of process `pid`, from `/proc/<pid>/stat`
+/// ("pid (comm) state ppid ...").
+fn process_state(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some((state, fields.next()?.parse().ok()?))
+}
+
+/// Live (not zombie) processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| matches!(process_state(*child), Some((state, parent)) if parent == pid && state != 'Z'))
+        .collect()
+}
+
+#[test]
+fn a_conversion_does_not_outlive_a_worker_killed_with_kill_9() -> Result<()> {
+    let gateway = GatewayDouble::start(Config {
+        lease_secs: 30,
+        ..Config::default()
+    });
+    // Ten minutes of audio on one thread: the conversion runs for seconds,
+    // longer than the child is given below to notice its worker is gone.
+    let id = gateway.add_job(wav_bytes(600.0), "long.wav", None, None);
+    let dir = tempfile::tempdir()?;
+    let mut worker = spawn_worker_with(&gateway, dir.path(), false, &["--threads", "1"])?;
+    let Some(children) = wait(60, || {
+        Some(children_of(worker.id())).filter(|c| !c.is_empty())
+    }) else {
+        let _ = worker.kill();
+        anyhow::bail!("the worker never started a conversion process");
+    };
+    signal(&worker, "-KILL")?;
+    let _ = worker.wait();
+    let gone = wait(1, || {
+        children
+            .iter()
+            .all(|pid| process_state(*pid).is_none_or(|(state, _)| state == 'Z'))
+            .then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "conversion processes {children:?} outlived their worker"
+    );
+    let job = gateway.job(&id);
+    assert_eq!(
+        (job.status.as_str(), job.outputs.len()),
+        ("processing", 0),
+        "the job waits for its lease to expire"
+    );
     Ok(())
 }
