@@ -15,7 +15,8 @@
 //! - [`state`]: the per-instance store data; [`key_value`], [`sqlite`] and
 //!   [`state`]'s variables implementation are Spin's interfaces.
 //! - [`outbound`]: `allowed_outbound_hosts` and service chaining.
-//! - [`server`]: the HTTP server, with graceful shutdown.
+//! - [`server`]: the HTTP server, with graceful shutdown; [`linger`]: the
+//!   lingering close that lets early answers (413) reach the client.
 //! - [`compile`]: compiling components, cached on disk.
 //! - [`testing`]: running the host binary from test suites.
 
@@ -23,6 +24,7 @@ pub mod app;
 mod bindings;
 pub mod compile;
 pub mod key_value;
+pub mod linger;
 mod logs;
 pub mod manifest;
 pub mod outbound;

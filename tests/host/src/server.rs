@@ -3,7 +3,9 @@
 //! It takes its listener and a shutdown signal as arguments, so tests can
 //! bind `127.0.0.1:0` and stop it cleanly. Sockets get `TCP_NODELAY`: a
 //! response that leaves in two writes (head, then a streamed body) must not
-//! wait for the client's delayed ACK.
+//! wait for the client's delayed ACK. Connections are drained before they
+//! are closed ([`crate::linger`]), so an answer sent before the request body
+//! was read (413) is not lost to a reset.
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -14,6 +16,7 @@ use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::linger::LingeringStream;
 
 /// How long in-flight requests may run after shutdown is requested.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,7 +49,7 @@ pub async fn serve(
                 });
                 let connection = http1::Builder::new()
                     .max_buf_size(64 * 1024 + 8 * 1024)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .serve_connection(TokioIo::new(LingeringStream::new(stream)), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {
