@@ -70,7 +70,7 @@ fn route(request: &Request<Vec<u8>>, id: &RequestId) -> Result<Response<Vec<u8>>
         "/refresh" if method == Method::POST => refresh::handle(request, id),
         "/verify" if method == Method::POST => verify::handle(request, id),
         "/token" if method == Method::POST => token::handle(request, id),
-        "/logout" => post_only(request, id, logout::handle),
+        "/logout" => post_only(request, id, logout::handle, guard::user),
         "/validate" => validate_route(request, id),
         "/.well-known/jwks.json" if method == Method::GET || method == Method::HEAD => {
             jwks::handle(id)
@@ -87,15 +87,18 @@ fn route(request: &Request<Vec<u8>>, id: &RequestId) -> Result<Response<Vec<u8>>
 
 type Handler = fn(&Request<Vec<u8>>, &RequestId) -> Result<Response<Vec<u8>>, ApiError>;
 
+/// A protected POST route: a wrong method is 405 only for a caller the
+/// route would accept (DESIGN §4a: authentication comes before anything).
 fn post_only(
     request: &Request<Vec<u8>>,
     id: &RequestId,
     handler: Handler,
+    rule: guard::Rule,
 ) -> Result<Response<Vec<u8>>, ApiError> {
     if request.method() == Method::POST {
         return handler(request, id);
     }
-    guard::bearer(request)?;
+    guard::authenticate(request, rule)?;
     Err(ApiError::method_not_allowed("POST"))
 }
 
@@ -106,6 +109,6 @@ fn validate_route(
     if request.method() == Method::GET || request.method() == Method::HEAD {
         return validate::handle(request, id);
     }
-    guard::bearer(request)?;
+    guard::authenticate(request, guard::any_token)?;
     Err(ApiError::method_not_allowed("GET, HEAD"))
 }

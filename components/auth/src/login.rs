@@ -4,7 +4,7 @@
 //! Unknown e-mails and wrong passwords get the same 401 body after the same
 //! Argon2id work; throttling is checked first and never touches a hash.
 
-use clipwave_http::{ApiError, RequestId};
+use clipwave_http::{ApiError, ErrorCode, RequestId};
 use clipwave_token::basic_credentials;
 use http::{Request, Response};
 use serde::Deserialize;
@@ -35,7 +35,15 @@ fn credentials(request: &Request<Vec<u8>>) -> Result<(String, String), ApiError>
     if request::body_is_empty(request) {
         return Err(ApiError::missing_credentials());
     }
-    let body: LoginBody = request::json_body(request)?;
+    // DESIGN §3: anything but valid credentials is 401 (a body of the wrong
+    // shape carries no credentials); only an oversized body keeps its 413.
+    let body: LoginBody = request::json_body(request).map_err(|error| {
+        if error.code() == ErrorCode::PayloadTooLarge {
+            error
+        } else {
+            ApiError::invalid_credentials()
+        }
+    })?;
     Ok((body.email, body.password))
 }
 

@@ -188,15 +188,15 @@ impl ApiError {
         )
     }
 
-    /// 401 `invalid_client` for `POST /token` (RFC 6749 §5.2): a Basic
-    /// challenge for the scheme the client must use, then the Bearer one
-    /// every Clipwave 401 carries (DESIGN §4a), in one header value (RFC
-    /// 9110 §11.6.1 allows a list; spin-sdk 5.2 keeps one value per name).
+    /// 401 `invalid_client` for `POST /token`: the Bearer challenge every
+    /// Clipwave 401 starts with (DESIGN §4a), then the Basic one for the
+    /// scheme the client must use here (RFC 6749 §5.2), in one header value
+    /// (RFC 9110 §11.6.1 allows a list; spin-sdk 5.2 keeps one value per name).
     pub fn invalid_client() -> Self {
         Self::new(ErrorCode::InvalidClient, "Client authentication failed.").with_header(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(
-                "Basic realm=\"clipwave\", charset=\"UTF-8\", Bearer realm=\"clipwave\"",
+                "Bearer realm=\"clipwave\", Basic realm=\"clipwave\", charset=\"UTF-8\"",
             ),
         )
     }

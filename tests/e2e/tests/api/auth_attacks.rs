@@ -44,6 +44,72 @@ fn missing_or_garbled_authorization_headers_are_401() {
         .send()
         .unwrap();
     assert_eq!(basic.status(), 401);
+    // RFC 6750 §3.1: no bearer token presented, so no error code.
+    assert_eq!(
+        basic.headers()["www-authenticate"],
+        "Bearer realm=\"clipwave\""
+    );
+}
+
+#[test]
+fn protected_auth_routes_authenticate_before_answering_405() {
+    let app = spawn_app();
+    let user = new_user(&app, "mo@example.com", "password-mo");
+    for (method, path) in [(Method::POST, "/validate"), (Method::GET, "/logout")] {
+        let forged = bearer(&app, method.clone(), path, "x.y.z");
+        assert_eq!(forged.status(), 401, "{method} {path} with a forged token");
+        assert_eq!(json(forged)["error"], "invalid_token");
+        let valid = bearer(&app, method.clone(), path, &user.access);
+        assert_eq!(valid.status(), 405, "{method} {path} with a valid token");
+        assert!(valid.headers().contains_key("allow"));
+    }
+}
+
+#[test]
+fn a_login_body_of_the_wrong_shape_is_401_not_400() {
+    let app = spawn_app();
+    new_user(&app, "nia@example.com", "password-nia");
+    let bodies: [(&str, &[u8]); 5] = [
+        ("application/json", b"{}"),
+        ("application/json", b"{\"email\":\"nia@example.com\"}"),
+        (
+            "application/json",
+            b"[\"nia@example.com\",\"password-nia\"]",
+        ),
+        ("application/json", b"{\"email\":1,\"password\":[]}"),
+        (
+            "application/x-www-form-urlencoded",
+            b"email=nia%40example.com&password=password-nia",
+        ),
+    ];
+    for (content_type, body) in bodies {
+        let response = app
+            .request(Method::POST, "/login")
+            .header("content-type", content_type)
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        let shown = String::from_utf8_lossy(body);
+        assert_eq!(response.status(), 401, "{shown}");
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"clipwave\"",
+            "{shown}"
+        );
+        assert_eq!(json(response)["error"], "invalid_credentials", "{shown}");
+    }
+    let oversized = app
+        .request(Method::POST, "/login")
+        .header("content-type", "application/json")
+        .body(
+            vec![b' '; 70_000]
+                .into_iter()
+                .chain(*b"{}")
+                .collect::<Vec<u8>>(),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
 }
 
 #[test]

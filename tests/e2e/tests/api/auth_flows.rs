@@ -183,12 +183,16 @@ fn client_credentials_give_a_service_token_and_bad_clients_get_invalid_client() 
     assert_eq!(claims["typ"], "service");
     assert!(claims.get("sid").is_none());
     assert_eq!(wrong.status(), 401);
-    let challenges: Vec<_> = wrong.headers().get_all("www-authenticate").iter().collect();
+    // DESIGN §4a: every 401 starts with the Bearer challenge; RFC 6749 §5.2
+    // adds the Basic one for the scheme this route takes.
+    let challenge = wrong.headers()["www-authenticate"].to_str().unwrap();
     assert!(
-        challenges
-            .iter()
-            .any(|c| c.to_str().unwrap().starts_with("Basic realm=\"clipwave\"")),
-        "{challenges:?}"
+        challenge.starts_with("Bearer realm=\"clipwave\"") && !challenge.contains("error="),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("Basic realm=\"clipwave\""),
+        "{challenge}"
     );
     assert_eq!(json(wrong)["error"], "invalid_client");
     assert_eq!(grant.status(), 400);
