@@ -1,10 +1,14 @@
-//! Downmixing to what MP3 can carry (mono or stereo).
+//! Mixing to the stereo every output has (DESIGN §6: "192 kbit/s CBR,
+//! stereo"; the tutorial's moviepy converter also always writes two
+//! channels).
 //!
 //! MP3 has at most two channels. Inputs with more (5.1 film audio is common in
 //! videos) are folded down with the usual ITU-R BS.775 weights: centre and
 //! surrounds at -3 dB into their side, LFE dropped. The weights are then
 //! scaled so a full-scale signal in every channel cannot clip, which is what
-//! ffmpeg's resampler does by default as well.
+//! ffmpeg's resampler does by default as well. A mono input is played on both
+//! sides (LAME's joint stereo spends almost nothing on the empty side
+//! channel).
 
 use symphonia::core::audio::Channels;
 
@@ -14,9 +18,8 @@ const MINUS_3_DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Downmix {
     /// Per source plane: (weight into left, weight into right). Empty for
-    /// pass-through (one or two channels).
+    /// copying (two channels, or one copied to both sides).
     weights: Vec<(f32, f32)>,
-    out_channels: usize,
 }
 
 fn weight_of(channel: Channels) -> (f32, f32) {
@@ -60,7 +63,6 @@ impl Downmix {
         if count <= 2 {
             return Self {
                 weights: Vec::new(),
-                out_channels: count.max(1),
             };
         }
         let mut weights: Vec<(f32, f32)> = channels.iter().map(weight_of).collect();
@@ -73,15 +75,12 @@ impl Downmix {
             w.0 /= norm;
             w.1 /= norm;
         }
-        Self {
-            weights,
-            out_channels: 2,
-        }
+        Self { weights }
     }
 
-    /// Output channels: 1 or 2.
+    /// Output channels: always 2.
     pub(crate) fn out_channels(&self) -> usize {
-        self.out_channels
+        2
     }
 
     /// Appends `planes[..][range]` to `out` (one `Vec` per output channel).
@@ -92,8 +91,12 @@ impl Downmix {
         out: &mut [Vec<f32>],
     ) {
         if self.weights.is_empty() {
-            for (dst, src) in out.iter_mut().zip(planes) {
-                dst.extend_from_slice(&src[range.clone()]);
+            // Left from the first plane, right from the second or, for
+            // mono, the first again.
+            for (side, dst) in out.iter_mut().enumerate() {
+                if let Some(src) = planes.get(side).or(planes.first()) {
+                    dst.extend_from_slice(&src[range.clone()]);
+                }
             }
             return;
         }
@@ -113,6 +116,16 @@ impl Downmix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mono_is_played_on_both_sides() {
+        let mix = Downmix::for_layout(Channels::FRONT_CENTRE, 1);
+        assert_eq!(mix.out_channels(), 2);
+        let samples = [0.25f32, -0.5, 1.0];
+        let mut out = vec![Vec::new(), Vec::new()];
+        mix.mix_into(&[&samples[..]], 1..3, &mut out);
+        assert_eq!(out, vec![vec![-0.5, 1.0], vec![-0.5, 1.0]]);
+    }
 
     #[test]
     fn five_one_folds_to_stereo_without_clipping() {

@@ -140,9 +140,43 @@ fn a_5_1_input_is_downmixed_to_stereo() -> Result<()> {
 }
 
 #[test]
-fn a_mono_input_stays_mono() -> Result<()> {
-    let s = converts("in.wav", 44_100, &["-ac", "1"])?;
-    assert_eq!(s.channels, 1);
+fn a_mono_input_becomes_stereo_with_the_same_audio_on_both_sides() -> Result<()> {
+    // DESIGN §6: the output is stereo (as the tutorial's moviepy writes it).
+    let dir = workdir()?;
+    let audio = noise_source(2.0, 44_100);
+    let input = ffmpeg_make(
+        dir.path(),
+        "in.wav",
+        &["-f", "lavfi", "-i", &audio, "-ac", "1"],
+    )?;
+    let output = dir.path().join("out.mp3");
+    let summary = convert(&input, &output)?;
+    assert_eq!(summary.channels, 2);
+    let decoded = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&output)
+        .args(["-f", "f32le", "-"])
+        .output()?;
+    anyhow::ensure!(
+        decoded.status.success(),
+        "ffmpeg could not decode the output"
+    );
+    let samples: Vec<f32> = decoded
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let frames = samples.len() / 2;
+    assert!(
+        (frames as f64 / 44_100.0 - 2.0).abs() < 0.05,
+        "{frames} frames"
+    );
+    let loudest = samples.iter().fold(0f32, |m, s| m.max(s.abs()));
+    assert!(loudest > 0.05, "the output is silent");
+    let widest = samples
+        .chunks_exact(2)
+        .fold(0f32, |m, lr| m.max((lr[0] - lr[1]).abs()));
+    assert!(widest < 1e-4, "left and right differ by up to {widest}");
     Ok(())
 }
 
