@@ -12,8 +12,18 @@ BIN=target/release
 "$BIN/clipwave-devenv" init --dir .spin
 # shellcheck disable=SC1091
 source .spin/dev.env
-# The worker reads its client secret from a file, never from the command line.
-(umask 077 && python3 -c 'import json,sys; sys.stdout.write(json.load(open(".spin/dev-credentials.json"))["worker_client_secret"])' > .spin/worker-client-secret)
+# The worker reads its secrets from files, never from the command line.
+credential() { python3 -c 'import json,sys; sys.stdout.write(json.load(open(".spin/dev-credentials.json")).get(sys.argv[1], ""))' "$1"; }
+(umask 077 && credential worker_client_secret > .spin/worker-client-secret)
+# Job webhooks are signed with the dev webhook secret; local receivers
+# (127.0.0.1) are allowed here, and only here.
+webhook_args=()
+(umask 077 && credential webhook_secret > .spin/webhook-secret)
+if [[ -s .spin/webhook-secret ]]; then
+    webhook_args=(--webhook-secret-file .spin/webhook-secret --webhook-allow-private)
+else
+    echo "dev-up: no webhook_secret in .spin/dev-credentials.json (made by an older version): webhooks are off; delete .spin/dev.env and .spin/dev-credentials.json to regenerate both" >&2
+fi
 
 pids=()
 stop() {
@@ -38,7 +48,7 @@ done
 
 mkdir -p .spin/worker
 "$BIN/clipwave-worker" --api "http://$LISTEN" --client-id "$SPIN_VARIABLE_WORKER_CLIENT_ID" \
-    --client-secret-file .spin/worker-client-secret --work-dir .spin/worker &
+    --client-secret-file .spin/worker-client-secret --work-dir .spin/worker "${webhook_args[@]}" &
 pids+=($!)
 
 echo "Clipwave is up on http://$LISTEN (dev credentials: .spin/dev-credentials.json). Ctrl-C stops it."

@@ -4,7 +4,8 @@
 //! none of which may be committed. [`init`] makes them once per checkout:
 //! `dev.env` holds `export SPIN_VARIABLE_…='…'` lines for the host or `spin
 //! up`, and `dev-credentials.json` holds the plain admin password and worker
-//! secret for local tools and tests (DESIGN §4a). Both files are created
+//! secret for local tools and tests (DESIGN §4a), and the webhook signing
+//! secret of the local worker. Both files are created
 //! with mode 0600 and never overwritten: deleting them is how to rotate.
 
 use std::{
@@ -37,6 +38,10 @@ pub struct DevCredentials {
     pub worker_client_id: String,
     /// The worker's client secret (random).
     pub worker_client_secret: String,
+    /// The Standard Webhooks signing secret the local worker signs job
+    /// webhooks with (`whsec_` + base64 of 32 random bytes), so a local
+    /// receiver can check signatures.
+    pub webhook_secret: String,
 }
 
 /// What [`init`] did, for the user (no secrets in it).
@@ -72,6 +77,15 @@ fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A Standard Webhooks secret: `whsec_` and 32 random bytes in base64.
+fn random_webhook_secret() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
 }
 
 /// Argon2id PHC string with the auth component's parameters.
@@ -142,6 +156,7 @@ pub fn init(dir: &Path) -> Result<Outcome> {
         admin_password: random_secret(),
         worker_client_id: WORKER_CLIENT_ID.to_owned(),
         worker_client_secret: random_secret(),
+        webhook_secret: random_webhook_secret(),
     };
     let keys = clipwave_token::generate_key_pair(&format!(
         "dev-{}",
@@ -210,6 +225,14 @@ mod tests {
         assert!(password.len() >= 32);
         assert!(!env.contains(password), "only the hash goes into dev.env");
         assert_eq!(credentials["worker_client_id"], WORKER_CLIENT_ID);
+        let webhook = credentials["webhook_secret"].as_str().unwrap();
+        let raw = webhook.strip_prefix("whsec_").unwrap();
+        use base64::{engine::general_purpose::STANDARD, Engine as _};
+        assert_eq!(STANDARD.decode(raw).unwrap().len(), 32, "{webhook}");
+        assert!(
+            !env.contains(raw),
+            "the webhook secret is the worker's, not the app's"
+        );
         #[cfg(unix)]
         for file in ["dev.env", "dev-credentials.json"] {
             use std::os::unix::fs::PermissionsExt;
@@ -228,6 +251,7 @@ mod tests {
             admin_password: random_secret(),
             worker_client_id: WORKER_CLIENT_ID.into(),
             worker_client_secret: random_secret(),
+            webhook_secret: random_webhook_secret(),
         };
         let keys = clipwave_token::generate_key_pair("dev-1");
         let env = dev_env(&credentials, &keys).unwrap();
