@@ -127,7 +127,9 @@ fn init_logs() {
         .json()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // symphonia warns about every atom it skips ("ignoring stss
+                // atom"); our own errors already say what was wrong with a file.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,symphonia=error")),
         )
         .with_writer(std::io::stderr)
         .init();
