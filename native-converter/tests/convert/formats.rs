@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::Result;
 use clipwave_convert::{convert_file, ConvertOptions, EncodeSettings};
 
-use crate::helpers::{convert, ffmpeg_decode_left, ffmpeg_make, noise_source, workdir};
+use crate::helpers::{
+    convert, ffmpeg_decode_interleaved, ffmpeg_decode_left, ffmpeg_make, noise_source, workdir,
+};
 
 /// Makes `name` from 2 s of noise at `rate` with `channels`, plus `extra`
 /// ffmpeg arguments (codec, video), converts it and checks the output.
@@ -152,20 +154,7 @@ fn a_mono_input_becomes_stereo_with_the_same_audio_on_both_sides() -> Result<()>
     let output = dir.path().join("out.mp3");
     let summary = convert(&input, &output)?;
     assert_eq!(summary.channels, 2);
-    let decoded = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&output)
-        .args(["-f", "f32le", "-"])
-        .output()?;
-    anyhow::ensure!(
-        decoded.status.success(),
-        "ffmpeg could not decode the output"
-    );
-    let samples: Vec<f32> = decoded
-        .stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let samples = ffmpeg_decode_interleaved(&output)?;
     let frames = samples.len() / 2;
     assert!(
         (frames as f64 / 44_100.0 - 2.0).abs() < 0.05,

@@ -48,11 +48,23 @@ pub fn noise_source(secs: f64, rate: u32) -> String {
 /// Decodes the first audio stream of `path` with ffmpeg to mono f32 (left
 /// channel), at its own rate, honouring edit lists and LAME tags.
 pub fn ffmpeg_decode_left(path: &Path) -> Result<Vec<f32>> {
+    ffmpeg_decode(path, &["-af", "pan=mono|c0=c0"])
+}
+
+/// Decodes the first audio stream of `path` with ffmpeg to f32, channels
+/// interleaved, at its own rate and channel count.
+pub fn ffmpeg_decode_interleaved(path: &Path) -> Result<Vec<f32>> {
+    ffmpeg_decode(path, &[])
+}
+
+fn ffmpeg_decode(path: &Path, filter: &[&str]) -> Result<Vec<f32>> {
     require_ffmpeg();
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin", "-i"])
         .arg(path)
-        .args(["-map", "0:a:0", "-af", "pan=mono|c0=c0", "-f", "f32le", "-"])
+        .args(["-map", "0:a:0"])
+        .args(filter)
+        .args(["-f", "f32le", "-"])
         .output()
         .context("running ffmpeg to decode")?;
     if !out.status.success() {
