@@ -94,8 +94,19 @@ pub fn refresh(app: &TestApp, refresh_token: &str) -> Response {
 
 /// The claims of a token, decoded without checks (for building forgeries).
 pub fn claims_of(token: &str) -> Claims {
-    let payload = token.split('.').nth(1).expect("three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("claims")
+    serde_json::from_slice(&token_part(token, 1)).expect("claims")
+}
+
+/// The `kid` in a token's header.
+pub fn kid_of(token: &str) -> String {
+    let header: serde_json::Value = serde_json::from_slice(&token_part(token, 0)).expect("JSON");
+    header["kid"].as_str().expect("kid").to_owned()
+}
+
+/// Part `index` of a compact JWS (0 header, 1 payload), base64url-decoded.
+fn token_part(token: &str, index: usize) -> Vec<u8> {
+    let part = token.split('.').nth(index).expect("three parts");
+    URL_SAFE_NO_PAD.decode(part).expect("base64")
 }
 
 /// Signs `claims` with `keys`' private key.

@@ -23,7 +23,7 @@ use clipwave_host::testing::RunningHost;
 use serde_json::Value;
 
 use crate::{
-    auth_support::claims_of,
+    auth_support::{claims_of, kid_of},
     gateway_support::{upload_small, user},
     helpers::{spawn_app, TestApp},
 };
@@ -73,14 +73,6 @@ fn merged_jwks(first: &str, second: &str) -> String {
     let mut all = keys(first);
     all.extend(keys(second));
     serde_json::json!({ "keys": all }).to_string()
-}
-
-fn kid_of(token: &str) -> String {
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-    let header = token.split('.').next().expect("header");
-    let header: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64")).expect("JSON");
-    header["kid"].as_str().expect("kid").to_owned()
 }
 
 #[test]
