@@ -27,7 +27,8 @@ pub fn handle(
     let db = Db::open()?;
     let user = users_db::by_id(&db, &claims.sub)?.ok_or_else(ApiError::invalid_token)?;
     match *request.method() {
-        Method::GET => Ok(json_response(StatusCode::OK, &user, request_id)),
+        // HEAD is GET without the body (RFC 9110 §9.3.2); the server drops it.
+        Method::GET | Method::HEAD => Ok(json_response(StatusCode::OK, &user, request_id)),
         Method::PATCH => {
             let change: PasswordChange = request::json_body(request)?;
             let new = Password::parse(change.new_password).ok_or_else(|| {
@@ -44,6 +45,6 @@ pub fn handle(
             revoke::all_of_user(&db, &kv, &user.id, now)?;
             Ok(empty_response(StatusCode::NO_CONTENT, request_id))
         }
-        _ => Err(ApiError::method_not_allowed("GET, PATCH")),
+        _ => Err(ApiError::method_not_allowed("GET, HEAD, PATCH")),
     }
 }

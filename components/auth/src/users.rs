@@ -64,7 +64,7 @@ pub fn handle(
     let id = rest.trim_start_matches('/');
     if id.is_empty() {
         return match *request.method() {
-            Method::GET => {
+            Method::GET | Method::HEAD => {
                 let users = users_db::list(&db)?;
                 Ok(json_response(
                     StatusCode::OK,
@@ -79,7 +79,7 @@ pub fn handle(
                 let user_id = register::create(&db, &account, role, now)?;
                 Ok(register::created(&user_id, request_id))
             }
-            _ => Err(ApiError::method_not_allowed("GET, POST")),
+            _ => Err(ApiError::method_not_allowed("GET, HEAD, POST")),
         };
     }
     if !is_sane_id(id) {
@@ -87,7 +87,7 @@ pub fn handle(
     }
     let user = users_db::by_id(&db, id)?.ok_or_else(ApiError::not_found)?;
     match *request.method() {
-        Method::GET => Ok(json_response(StatusCode::OK, &user, request_id)),
+        Method::GET | Method::HEAD => Ok(json_response(StatusCode::OK, &user, request_id)),
         Method::PATCH => {
             let change: UserChange = request::json_body(request)?;
             let new_role = role(change.role.as_deref())?;
@@ -130,6 +130,6 @@ pub fn handle(
             users_db::delete(&db, &user.id)?;
             Ok(empty_response(StatusCode::NO_CONTENT, request_id))
         }
-        _ => Err(ApiError::method_not_allowed("GET, PATCH, DELETE")),
+        _ => Err(ApiError::method_not_allowed("GET, HEAD, PATCH, DELETE")),
     }
 }

@@ -48,6 +48,27 @@ fn a_registered_user_logs_in_with_json_and_sees_itself_at_me() {
 }
 
 #[test]
+fn head_answers_like_get_without_a_body() {
+    let app = spawn_app();
+    let admin = admin(&app);
+    for path in ["/me", "/validate", "/users", "/.well-known/jwks.json"] {
+        let get = bearer(&app, Method::GET, path, &admin.access);
+        let head = bearer(&app, Method::HEAD, path, &admin.access);
+        assert_eq!((get.status().as_u16(), head.status().as_u16()), (200, 200), "{path}");
+        for name in ["content-type", "content-length", "cache-control"] {
+            assert_eq!(
+                get.headers().get(name),
+                head.headers().get(name),
+                "{path} {name}"
+            );
+        }
+        assert!(head.bytes().unwrap().is_empty(), "{path}: HEAD sent a body");
+    }
+    let no_token = app.request(Method::HEAD, "/me").send().unwrap();
+    assert_eq!(no_token.status(), 401);
+}
+
+#[test]
 fn registering_the_same_email_in_another_case_is_a_conflict() {
     let app = spawn_app();
     assert_eq!(
