@@ -16,8 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clipwave_http::ApiError;
 use clipwave_token::{
-    bearer_token, compact::parse_unverified, session_key, CheckError, Role, SessionRecord,
-    SessionStore, StoreError, TokenType,
+    bearer_token, compact::parse_unverified, session_key, CheckError, SessionRecord, SessionStore,
+    StoreError, TokenType,
 };
 use http::{header::AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
@@ -35,8 +35,6 @@ pub struct User {
     pub id: String,
     /// The normalised e-mail (for the worker's notification).
     pub email: String,
-    /// Admins see every job.
-    pub admin: bool,
 }
 
 /// An authenticated caller.
@@ -116,7 +114,6 @@ pub async fn authenticate(headers: &HeaderMap) -> Result<Caller, ApiError> {
                 Ok(Caller::User(User {
                     id: claims.sub,
                     email: claims.email,
-                    admin: claims.role == Role::Admin,
                 }))
             }
             AuthMode::Remote => remote_validate(token).await,
@@ -151,7 +148,6 @@ struct ValidatedClaims {
     sub: String,
     #[serde(default)]
     email: String,
-    role: Role,
     #[serde(default)]
     typ: Option<TokenType>,
 }
@@ -174,7 +170,6 @@ async fn remote_validate(token: &str) -> Result<Caller, ApiError> {
             Ok(Caller::User(User {
                 id: claims.sub,
                 email: claims.email,
-                admin: claims.role == Role::Admin,
             }))
         }
         401 => Err(ApiError::invalid_token()),

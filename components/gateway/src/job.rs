@@ -134,7 +134,7 @@ pub fn lost_job_reason(attempts: i64) -> String {
     format!("worker lost the job {attempts} times")
 }
 
-/// The job as its owner (or an admin) sees it.
+/// The job as its owner sees it.
 #[derive(Debug, Serialize)]
 pub struct JobView<'a> {
     job_id: &'a str,
@@ -182,9 +182,11 @@ impl Job {
         }
     }
 
-    /// Whether `user_id` (an admin when `admin`) may see this job.
-    pub fn visible_to(&self, user_id: &str, admin: bool) -> bool {
-        admin || self.owner_id == user_id
+    /// Whether `user_id` may see this job: its owner only, admins
+    /// included (DESIGN §3: the caller's jobs; anyone else gets the 404 of
+    /// a missing job).
+    pub fn visible_to(&self, user_id: &str) -> bool {
+        self.owner_id == user_id
     }
 }
 
@@ -241,6 +243,13 @@ mod tests {
         assert_eq!(lost.error.as_deref(), Some("worker lost the job 3 times"));
         assert_eq!(lost.finished_ms, Some(100_000));
         assert_eq!(lost.lease_expires_at, None);
+    }
+
+    #[test]
+    fn only_the_owner_sees_a_job() {
+        let job = processing(1, 100);
+        assert!(job.visible_to("u"));
+        assert!(!job.visible_to("someone-else") && !job.visible_to(""));
     }
 
     #[test]

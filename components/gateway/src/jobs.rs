@@ -1,7 +1,9 @@
 //! `GET /jobs`, `GET /jobs/{id}`, `DELETE /jobs/{id}`: a user's jobs.
 //!
 //! A job that is not the caller's answers exactly like one that does not
-//! exist (404, same body), so ids cannot be probed; admins see every job.
+//! exist (404, same body), so ids cannot be probed. That holds for admins
+//! too: DESIGN §3 makes these routes "the caller's jobs", and admin powers
+//! stop at user management (`/users` in the auth component).
 
 use clipwave_http::{empty_response, json_response, ApiError, RequestId};
 use clipwave_ids::JobId;
@@ -54,7 +56,7 @@ impl AsOf {
 pub fn visible_job(jobs: &JobsDb, raw_id: &str, user: &User) -> Result<Job, ApiError> {
     let id = JobId::parse(raw_id).ok_or_else(ApiError::not_found)?;
     match jobs.get(&id).map_err(failure::store)? {
-        Some(job) if job.visible_to(&user.id, user.admin) => Ok(job),
+        Some(job) if job.visible_to(&user.id) => Ok(job),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -66,9 +68,8 @@ pub fn visible_job(jobs: &JobsDb, raw_id: &str, user: &User) -> Result<Job, ApiE
 pub fn list(query: &str, user: &User, request_id: &RequestId) -> Result<Reply, ApiError> {
     let page = PageRequest::from_query(query).map_err(ApiError::bad_request)?;
     let (jobs, as_of) = open_for_reading()?;
-    let owner = (!user.admin).then_some(user.id.as_str());
     let mut found: Vec<Job> = jobs
-        .list(owner, page.after.as_ref(), page.limit + 1)
+        .list(&user.id, page.after.as_ref(), page.limit + 1)
         .map_err(failure::store)?
         .into_iter()
         .map(|job| as_of.apply(job))

@@ -175,26 +175,20 @@ impl JobsDb {
         )
     }
 
-    /// Up to `limit` jobs, newest first, after `after`; all owners when
-    /// `owner` is `None`.
+    /// Up to `limit` of `owner`'s jobs, newest first, after `after`.
     ///
     /// # Errors
     /// When the query fails.
-    pub fn list(
-        &self,
-        owner: Option<&str>,
-        after: Option<&Cursor>,
-        limit: u32,
-    ) -> Result<Vec<Job>> {
+    pub fn list(&self, owner: &str, after: Option<&Cursor>, limit: u32) -> Result<Vec<Job>> {
         self.jobs(
             &format!(
                 "SELECT {COLUMNS} FROM gateway_jobs \
-                 WHERE (?1 IS NULL OR owner_id = ?1) \
+                 WHERE owner_id = ?1 \
                  AND (?2 IS NULL OR created_ms < ?2 OR (created_ms = ?2 AND id < ?3)) \
                  ORDER BY created_ms DESC, id DESC LIMIT ?4"
             ),
             &[
-                optional_text(owner),
+                text(owner),
                 after.map_or(Value::Null, |c| Value::Integer(c.created_ms)),
                 optional_text(after.map(|c| c.id.as_str())),
                 Value::Integer(i64::from(limit)),

@@ -6,7 +6,7 @@ use reqwest::{blocking::Response, Method};
 use serde_json::{json, Value};
 
 use crate::{
-    auth_support::{bearer, claims_of, sign, spawn_app_with_keys},
+    auth_support::{admin, bearer, claims_of, sign, spawn_app_with_keys},
     gateway_support::{upload_small, user, worker_token},
     helpers::{spawn_app, TestApp},
 };
@@ -199,6 +199,74 @@ fn a_user_token_on_the_internal_api_is_403_and_a_service_token_on_user_routes_to
     assert_eq!(bearer(&app, Method::GET, "/jobs", &worker).status(), 403);
     assert_eq!(
         bearer(&app, Method::GET, "/internal/queue", &worker).status(),
+        200
+    );
+}
+
+#[test]
+fn an_admin_has_only_their_own_jobs_and_another_users_job_is_a_404_for_them_too() {
+    let app = spawn_app();
+    let ann = user(&app, "ann");
+    let root = admin(&app);
+    let anns = upload_small(&app, &ann.access, "ann.mp4");
+    let roots = upload_small(&app, &root.access, "root.mp4");
+    let missing = "0123456789abcdef0123456789abcdef";
+    let listed: Value = bearer(&app, Method::GET, "/jobs?limit=100", &root.access)
+        .json()
+        .expect("JSON");
+    let ids: Vec<&str> = listed["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|job| job["job_id"].as_str().expect("job_id"))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![roots.as_str()],
+        "an admin lists only their own jobs"
+    );
+    for (method, template) in [
+        (Method::GET, "/jobs/{id}"),
+        (Method::HEAD, "/jobs/{id}"),
+        (Method::GET, "/jobs/{id}/audio"),
+        (Method::GET, "/download?fid={id}"),
+        (Method::DELETE, "/jobs/{id}"),
+    ] {
+        let foreign = bearer(
+            &app,
+            method.clone(),
+            &template.replace("{id}", &anns),
+            &root.access,
+        );
+        let unknown = bearer(
+            &app,
+            method.clone(),
+            &template.replace("{id}", missing),
+            &root.access,
+        );
+        assert_eq!(foreign.status(), 404, "admin: {method} {template}");
+        assert_eq!(
+            unknown.status(),
+            404,
+            "admin: {method} {template}, missing job"
+        );
+        if method == Method::HEAD {
+            continue;
+        }
+        let (mut a, mut b): (Value, Value) =
+            (foreign.json().expect("JSON"), unknown.json().expect("JSON"));
+        a["request_id"] = json!(null);
+        b["request_id"] = json!(null);
+        assert_eq!(a, b, "admin: {method} {template}: bodies differ");
+    }
+    // The admin's DELETE did nothing: ann still has her job.
+    assert_eq!(
+        bearer(&app, Method::GET, &format!("/jobs/{anns}"), &ann.access).status(),
+        200
+    );
+    // And the admin's own job is theirs as for anyone.
+    assert_eq!(
+        bearer(&app, Method::GET, &format!("/jobs/{roots}"), &root.access).status(),
         200
     );
 }
