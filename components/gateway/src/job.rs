@@ -134,6 +134,10 @@ pub fn lost_job_reason(attempts: i64) -> String {
     format!("worker lost the job {attempts} times")
 }
 
+/// What a failed job whose reason was lost says (every path that fails a
+/// job records one; this only keeps `error` present when failed).
+const UNKNOWN_FAILURE: &str = "the conversion failed";
+
 /// The job as its owner sees it.
 #[derive(Debug, Serialize)]
 pub struct JobView<'a> {
@@ -141,6 +145,9 @@ pub struct JobView<'a> {
     owner_id: &'a str,
     status: Status,
     progress: u8,
+    /// Only failed jobs have the key at all (DESIGN §4a: "`error` (when
+    /// failed)"); other fields keep `null` for "not yet".
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     filename: &'a str,
     content_type: &'a str,
@@ -165,8 +172,7 @@ impl Job {
             status: self.status,
             progress: self.progress,
             error: (self.status == Status::Failed)
-                .then_some(self.error.as_deref())
-                .flatten(),
+                .then(|| self.error.as_deref().unwrap_or(UNKNOWN_FAILURE)),
             filename: &self.filename,
             content_type: &self.content_type,
             input_size: self.input_size,
@@ -243,6 +249,19 @@ mod tests {
         assert_eq!(lost.error.as_deref(), Some("worker lost the job 3 times"));
         assert_eq!(lost.finished_ms, Some(100_000));
         assert_eq!(lost.lease_expires_at, None);
+    }
+
+    #[test]
+    fn only_a_failed_job_has_an_error_key() {
+        let json = |job: &Job| serde_json::to_value(job.view()).unwrap();
+        let mut job = processing(1, 100);
+        job.error = Some("stale reason from a retried attempt".into());
+        assert!(json(&job).get("error").is_none());
+        assert!(json(&job)["output_size"].is_null());
+        job.status = Status::Failed;
+        assert_eq!(json(&job)["error"], "stale reason from a retried attempt");
+        job.error = None;
+        assert_eq!(json(&job)["error"], UNKNOWN_FAILURE);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::{
     auth_support::{admin, bearer},
     gateway_support::{claim, fail, job, post_json, put_output, upload_small, user, worker_token},
-    helpers::spawn_app_with,
+    helpers::{spawn_app_with, TestApp},
 };
 
 /// A fake mp3: an ID3 header and 10 000 bytes of counting pattern.
@@ -83,6 +83,7 @@ fn a_job_goes_from_upload_to_download_through_the_worker_api() {
         (done["status"].clone(), done["progress"].clone()),
         (json!("done"), json!(100))
     );
+    assert_no_error_key(&app, &ann.access, &id, "done");
 
     let whole = bearer(&app, Method::GET, &format!("/jobs/{id}/audio"), &ann.access);
     assert_eq!(whole.status(), 200);
@@ -186,15 +187,41 @@ fn an_expired_lease_makes_the_job_claimable_again_and_the_old_attempt_loses_it()
     assert_eq!(put_output(&app, &worker, &id, 1, &mp3()).status(), 409);
 }
 
+/// The job as `GET /jobs/{id}` and as its entry in `GET /jobs` show it.
+fn both_views(app: &TestApp, token: &str, id: &str) -> [Value; 2] {
+    let list: Value = bearer(app, Method::GET, "/jobs?limit=100", token)
+        .json()
+        .expect("JSON");
+    let listed = list["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|job| job["job_id"] == id)
+        .cloned()
+        .expect("listed");
+    [job(app, token, id), listed]
+}
+
+/// DESIGN §4a: `error` "(when failed)": no key at all before that.
+fn assert_no_error_key(app: &TestApp, token: &str, id: &str, when: &str) {
+    for view in both_views(app, token, id) {
+        let fields = view.as_object().expect("object");
+        assert!(!fields.contains_key("error"), "{when}: {view}");
+        assert!(fields.contains_key("output_size"), "{when}: {view}");
+    }
+}
+
 #[test]
 fn the_third_failure_fails_the_job_with_its_reason_visible_to_the_owner() {
     let app = spawn_app_with(&[]);
     let ann = user(&app, "ann");
     let worker = worker_token(&app);
     let id = upload_small(&app, &ann.access, "a.mp4");
+    assert_no_error_key(&app, &ann.access, &id, "queued");
     for attempt in 1..=3 {
         let claimed = claim(&app, &worker).expect("claimable");
         assert_eq!(claimed["attempt"], attempt);
+        assert_no_error_key(&app, &ann.access, &id, "processing");
         let answer: Value = fail(
             &app,
             &worker,
@@ -206,11 +233,16 @@ fn the_third_failure_fails_the_job_with_its_reason_visible_to_the_owner() {
         .expect("JSON");
         let expected = if attempt < 3 { "queued" } else { "failed" };
         assert_eq!(answer["status"], expected, "after attempt {attempt}");
+        if attempt < 3 {
+            // Queued again: the stored reason is not shown yet.
+            assert_no_error_key(&app, &ann.access, &id, "queued for a retry");
+        }
     }
     assert_eq!(claim(&app, &worker), None);
-    let seen = job(&app, &ann.access, &id);
-    assert_eq!(seen["status"], "failed");
-    assert_eq!(seen["error"], "decoder crashed #3");
+    for seen in both_views(&app, &ann.access, &id) {
+        assert_eq!(seen["status"], "failed");
+        assert_eq!(seen["error"], "decoder crashed #3");
+    }
     assert_eq!(fail(&app, &worker, &id, 3, "again").status(), 409);
 }
 
