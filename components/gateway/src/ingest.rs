@@ -9,7 +9,10 @@
 //! Multipart parsing is `multer`'s (it builds for `wasm32-wasip2` without
 //! tokio). The form must hold exactly one file — a part with a filename or
 //! named `file`, as the original tutorial's `request.files` — and may hold
-//! a `callback_url` field; other fields are read and ignored.
+//! a `callback_url` field; other fields are read and ignored. A form's
+//! shape is judged before its content: when the first file is not media,
+//! the rest is still read (and discarded) so that a second file makes it a
+//! 400, as DESIGN §3 lists "zero or several files" first.
 
 use std::{
     pin::Pin,
@@ -150,7 +153,9 @@ where
 ///
 /// # Errors
 /// 400 for no file, several files, a bad `callback_url` or a malformed
-/// body; otherwise see [`IngestError`]. On error nothing stays in the store.
+/// body (even when the first file is not media); 415 for a single file
+/// that is not media; otherwise see [`IngestError`]. On error nothing stays
+/// in the store.
 ///
 /// multer's buffer takes every chunk a ready stream offers in one go, so
 /// on a fast connection the body piled up in memory faster than it was
@@ -168,6 +173,7 @@ where
     let mut form = multer::Multipart::new(OneChunkPerPoll::new(body), boundary);
     let mut writer = Some(writer);
     let mut file: Option<(SniffingWriter<'_, K>, Option<String>, String)> = None;
+    let mut not_media = false;
     let mut callback_url = None;
     while let Some(mut field) = form.next_field().await? {
         let is_file = field.file_name().is_some() || field.name() == Some("file");
@@ -181,9 +187,21 @@ where
             let filename = clean_filename(field.file_name().unwrap_or_default());
             let mut sink = SniffingWriter::new(writer);
             while let Some(chunk) = field.chunk().await? {
-                sink.write(&chunk)?;
+                match sink.write(&chunk) {
+                    Ok(()) => {}
+                    Err(IngestError::Unsupported) => {
+                        // Dropping the writer deletes what it stored; the
+                        // rest of the form is only read for its shape.
+                        not_media = true;
+                        while field.chunk().await?.is_some() {}
+                        break;
+                    }
+                    Err(error) => return Err(error),
+                }
             }
-            file = Some((sink, declared, filename));
+            if !not_media {
+                file = Some((sink, declared, filename));
+            }
         } else if field.name() == Some("callback_url") {
             let mut text = Vec::new();
             while let Some(chunk) = field.chunk().await? {
@@ -200,6 +218,9 @@ where
         } else {
             while field.chunk().await?.is_some() {}
         }
+    }
+    if not_media {
+        return Err(IngestError::Unsupported);
     }
     let Some((sink, declared, filename)) = file else {
         return Err(IngestError::BadRequest(

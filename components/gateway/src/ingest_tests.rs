@@ -138,6 +138,34 @@ fn a_file_that_is_not_media_is_unsupported() {
 }
 
 #[test]
+fn a_second_file_after_one_that_is_not_media_is_still_a_bad_request() {
+    let pdf = b"%PDF-1.7 and a lot more text".repeat(100);
+    let two = form(&[
+        part("file", Some("a.pdf"), None, &pdf),
+        part("note", None, None, b"between"),
+        part("file", Some("b.mp4"), None, &mp4(CHUNK_SIZE + 9)),
+    ]);
+    let one = form(&[
+        part("file", Some("a.pdf"), None, &pdf),
+        part("note", None, None, b"after"),
+    ]);
+    for piece in [1, 5, 4096, two.len()] {
+        let kv = MemoryKv::default();
+        let outcome = upload_form(&kv, &two, piece, u64::MAX);
+        assert!(
+            matches!(outcome, Err(IngestError::BadRequest(_))),
+            "{piece}: {outcome:?}"
+        );
+        let outcome = upload_form(&kv, &one, piece, u64::MAX);
+        assert!(
+            matches!(outcome, Err(IngestError::Unsupported)),
+            "{piece}: {outcome:?}"
+        );
+        assert!(kv.0.borrow().is_empty());
+    }
+}
+
+#[test]
 fn a_file_over_the_limit_is_too_large_and_leaves_nothing() {
     let kv = MemoryKv::default();
     let body = form(&[part("file", Some("a.mp4"), None, &mp4(CHUNK_SIZE * 2))]);

@@ -255,6 +255,70 @@ fn uploads_of_the_wrong_shape_get_400_413_and_415() {
 }
 
 #[test]
+fn several_files_are_a_400_even_when_the_first_is_not_media() {
+    let app = spawn_app_with(&[("max_upload_bytes", "2000000")]);
+    let ann = user(&app, "ann");
+    // Over a media chunk long, so the refused file had bytes to throw away.
+    let pdf = b"%PDF-1.7 not a video at all. ".repeat(25_000);
+    let file = |name: &str, content_type: &str, data: &[u8]| {
+        let (head, _) = form_parts(name, content_type);
+        [head, data.to_vec(), b"\r\n".to_vec()].concat()
+    };
+    let field =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n")
+            .into_bytes();
+    let end = format!("--{BOUNDARY}--\r\n").into_bytes();
+    let cases = [
+        (
+            "not media, then a video",
+            vec![
+                file("a.pdf", "application/pdf", &pdf),
+                file("b.mp4", "video/mp4", &fake_mp4(300_000)),
+            ],
+            400,
+        ),
+        (
+            "not media, a field, then more not media",
+            vec![
+                file("a.pdf", "video/mp4", &pdf),
+                field.clone(),
+                file("b.pdf", "application/pdf", &pdf),
+            ],
+            400,
+        ),
+        (
+            "too short to sniff, then a video",
+            vec![
+                file("a.mp4", "video/mp4", b"\0\0"),
+                file("b.mp4", "video/mp4", &fake_mp4(1000)),
+            ],
+            400,
+        ),
+        (
+            "one file that is not media, then a field",
+            vec![file("a.pdf", "application/pdf", &pdf), field.clone()],
+            415,
+        ),
+    ];
+    for (what, parts, expected) in cases {
+        let body = [parts.concat(), end.clone()].concat();
+        let response = upload_form(&app, &ann.access, body);
+        assert_eq!(response.status(), expected, "{what}");
+        let code = if expected == 400 {
+            "bad_request"
+        } else {
+            "unsupported_media_type"
+        };
+        assert_eq!(
+            response.json::<Value>().expect("JSON")["error"],
+            code,
+            "{what}"
+        );
+    }
+    no_jobs_and_no_media(&app, &ann.access);
+}
+
+#[test]
 fn an_upload_cut_off_mid_body_leaves_no_job_and_no_chunks() {
     let app = spawn_app();
     let ann = user(&app, "ann");
