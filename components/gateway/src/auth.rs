@@ -78,16 +78,26 @@ pub fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// True when an `Authorization` value uses the Bearer scheme (any case).
+///
+/// The same test as the auth component's guard, so `/validate` and the
+/// gateway tell "no bearer token" from "a bad one" alike.
+fn is_bearer_scheme(header: &[u8]) -> bool {
+    header.len() >= 6 && header[..6].eq_ignore_ascii_case(b"bearer")
+}
+
 /// Authenticates the request's `Authorization` header.
 ///
 /// # Errors
-/// 401 without credentials (bare challenge) or with a rejected token
+/// 401 without Bearer credentials (no header, or another scheme such as
+/// Basic: a bare challenge, RFC 6750 §3.1) or with a rejected token
 /// (`error="invalid_token"`); 503 when the session store or the auth
 /// component cannot be reached (failing closed); 500 when the token
 /// variables are broken.
 pub async fn authenticate(headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let Some(header) = headers.get(AUTHORIZATION) else {
-        return Err(ApiError::missing_credentials());
+    let header = match headers.get(AUTHORIZATION) {
+        Some(header) if is_bearer_scheme(header.as_bytes()) => header,
+        _ => return Err(ApiError::missing_credentials()),
     };
     let token = bearer_token(header.as_bytes()).ok_or_else(ApiError::invalid_token)?;
     let typ = parse_unverified(token)

@@ -25,6 +25,30 @@ fn shape(response: Response) -> Shape {
     (status, challenge, body["error"].as_str().map(str::to_owned))
 }
 
+/// `Authorization` values that carry no bearer token (RFC 6750 §3.1: the
+/// 401 names no error, exactly as without the header).
+const NO_BEARER_TOKEN: &[(&str, &str)] = &[
+    ("basic", "Basic YW5uOnB3"),
+    ("basic, lower case", "basic YW5uOnB3"),
+    (
+        "digest",
+        "Digest username=\"ann\", realm=\"clipwave\", nonce=\"n\"",
+    ),
+    ("negotiate", "Negotiate YIIB"),
+    ("scheme only", "Basic"),
+    ("unknown scheme", "Clipwave 0123"),
+    ("empty", ""),
+];
+
+/// 401 without credentials: bare challenge, the missing-header code.
+fn no_credentials() -> Shape {
+    (
+        401,
+        Some("Bearer realm=\"clipwave\"".into()),
+        Some("unauthorized".into()),
+    )
+}
+
 fn attack_matrix(app: &TestApp, keys: &GeneratedKeys) -> Vec<(String, Shape)> {
     let ann = user(app, "ann");
     let worker = worker_token(app);
@@ -33,9 +57,12 @@ fn attack_matrix(app: &TestApp, keys: &GeneratedKeys) -> Vec<(String, Shape)> {
     let mut cases: Vec<(String, Option<String>)> = vec![
         ("no header".into(), None),
         ("empty bearer".into(), Some("Bearer ".into())),
-        ("basic".into(), Some("Basic YW5uOnB3".into())),
         ("garbage".into(), Some("Bearer not.a.token".into())),
         ("valid".into(), Some(format!("Bearer {listed}"))),
+        (
+            "valid, scheme in lower case".into(),
+            Some(format!("bearer {listed}")),
+        ),
         (
             "refresh as bearer".into(),
             Some(format!("Bearer {}", ann.refresh)),
@@ -89,6 +116,18 @@ fn attack_matrix(app: &TestApp, keys: &GeneratedKeys) -> Vec<(String, Shape)> {
         "forged session".into(),
         Some(format!("Bearer {forged_user}")),
     ));
+    // No bearer token at all: other schemes, even around a valid token.
+    for (name, header) in NO_BEARER_TOKEN {
+        cases.push((format!("no bearer: {name}"), Some((*header).to_owned())));
+    }
+    cases.push((
+        "no bearer: Basic around a valid token".into(),
+        Some(format!("Basic {listed}")),
+    ));
+    cases.push((
+        "no bearer: token scheme with a valid token".into(),
+        Some(format!("Token {listed}")),
+    ));
     let mut results = Vec::new();
     for (name, header) in cases {
         let mut request = app
@@ -128,12 +167,9 @@ fn the_auth_attack_matrix_gets_identical_answers_in_local_and_remote_mode() {
     for ((name, local), (_, remote)) in local.iter().zip(&remote) {
         assert_eq!(local, remote, "{name}: local and remote differ");
         let expected = match name.as_str() {
-            "valid" => (200, None, None),
-            "no header" => (
-                401,
-                Some("Bearer realm=\"clipwave\"".into()),
-                Some("unauthorized".into()),
-            ),
+            "valid" | "valid, scheme in lower case" => (200, None, None),
+            "no header" => no_credentials(),
+            other if other.starts_with("no bearer: ") => no_credentials(),
             "service token" => (
                 403,
                 Some("Bearer realm=\"clipwave\", error=\"insufficient_scope\"".into()),
@@ -142,6 +178,59 @@ fn the_auth_attack_matrix_gets_identical_answers_in_local_and_remote_mode() {
             _ => (401, invalid.clone(), Some("invalid_token".into())),
         };
         assert_eq!(*local, expected, "{name}");
+    }
+}
+
+#[test]
+fn other_schemes_than_bearer_get_the_bare_challenge_on_every_gateway_route_like_validate() {
+    let app = spawn_app();
+    let ann = user(&app, "ann");
+    let routes = [
+        (Method::POST, "/upload"),
+        (Method::GET, "/jobs"),
+        (Method::HEAD, "/jobs"),
+        (Method::GET, "/jobs/not-an-id"),
+        (Method::DELETE, "/jobs/not-an-id"),
+        (Method::GET, "/jobs/not-an-id/audio"),
+        (Method::GET, "/download?fid=x"),
+        (Method::PATCH, "/jobs"),
+        (Method::POST, "/internal/jobs/claim"),
+        (Method::GET, "/internal/queue"),
+    ];
+    let basic_token = format!("Basic {}", ann.access);
+    let headers = NO_BEARER_TOKEN
+        .iter()
+        .map(|(_, header)| *header)
+        .chain([basic_token.as_str()]);
+    for header in headers {
+        // The auth component's own answer is the reference.
+        let validate = app
+            .request(Method::GET, "/validate")
+            .header("authorization", header)
+            .send()
+            .expect("request");
+        assert_eq!(
+            shape(validate),
+            no_credentials(),
+            "/validate with {header:?}"
+        );
+        for (method, path) in &routes {
+            let response = app
+                .request(method.clone(), path)
+                .header("authorization", header)
+                .send()
+                .expect("request");
+            let what = format!("{method} {path} with {header:?}");
+            assert_eq!(response.status(), 401, "{what}");
+            assert_eq!(
+                response.headers()["www-authenticate"],
+                "Bearer realm=\"clipwave\"",
+                "{what}"
+            );
+            if *method != Method::HEAD {
+                assert_eq!(shape(response), no_credentials(), "{what}");
+            }
+        }
     }
 }
 
