@@ -10,7 +10,8 @@
 //! | `/internal/...` (service tokens) | [`internal`] |
 //!
 //! Every route but `/healthz` authenticates first ([`auth`]), so a
-//! protected route answers 401 before any 400, 404, 405 or 409.
+//! protected route answers 401 before any 400, 404, 405 or 409. `HEAD` is
+//! answered wherever `GET` is, as `GET` without the body.
 //!
 //! # Layout
 //! - Handlers: [`upload`], [`jobs`], [`download`], [`internal`].
@@ -65,10 +66,18 @@ async fn handle(request: spin_sdk::http::IncomingRequest, out: spin_sdk::http::R
     let reply = dispatch(&mut request)
         .await
         .unwrap_or_else(|error| error.into_response(&request.request_id).into());
+    // HEAD is routed as GET (errors included); only the body is dropped.
+    let reply = if request.method == Method::HEAD {
+        reply.head_only()
+    } else {
+        reply
+    };
     respond::send(out, reply, &request.request_id).await;
 }
 
-/// The route table: authenticate, then match route and method.
+/// The route table: authenticate, then match route and method. Every
+/// `GET` route takes `HEAD` too (RFC 9110 §9.1), answered as `GET`;
+/// [`handle`] drops the body.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 async fn dispatch(request: &mut Incoming) -> Result<Reply, ApiError> {
     let path = request.path.clone();
@@ -89,27 +98,31 @@ async fn dispatch(request: &mut Incoming) -> Result<Reply, ApiError> {
         return match (route, method) {
             (Route::Upload, Method::POST) => upload::upload(request, &user).await,
             (Route::Upload, _) => Err(ApiError::method_not_allowed("POST")),
-            (Route::Jobs, Method::GET) => jobs::list(&request.query, &user, id),
-            (Route::Jobs, _) => Err(ApiError::method_not_allowed("GET")),
-            (Route::Job(job), Method::GET) => jobs::get(job, &user, id),
+            (Route::Jobs, Method::GET | Method::HEAD) => jobs::list(&request.query, &user, id),
+            (Route::Jobs, _) => Err(ApiError::method_not_allowed("GET, HEAD")),
+            (Route::Job(job), Method::GET | Method::HEAD) => jobs::get(job, &user, id),
             (Route::Job(job), Method::DELETE) => jobs::delete(job, &user, id),
-            (Route::Job(_), _) => Err(ApiError::method_not_allowed("GET, DELETE")),
-            (Route::JobAudio(job), Method::GET) => download::audio(request, job, &user),
-            (Route::Download, Method::GET) => download::download(request, &user),
-            (Route::JobAudio(_) | Route::Download, _) => Err(ApiError::method_not_allowed("GET")),
+            (Route::Job(_), _) => Err(ApiError::method_not_allowed("GET, HEAD, DELETE")),
+            (Route::JobAudio(job), Method::GET | Method::HEAD) => {
+                download::audio(request, job, &user)
+            }
+            (Route::Download, Method::GET | Method::HEAD) => download::download(request, &user),
+            (Route::JobAudio(_) | Route::Download, _) => {
+                Err(ApiError::method_not_allowed("GET, HEAD"))
+            }
             _ => Err(ApiError::not_found()),
         };
     }
     match (route, method) {
         (Route::Claim, Method::POST) => internal::claim::claim(request).await,
-        (Route::Input(job), Method::GET) => internal::input::input(request, job),
+        (Route::Input(job), Method::GET | Method::HEAD) => internal::input::input(request, job),
         (Route::Heartbeat(job), Method::POST) => internal::heartbeat::heartbeat(request, job).await,
         (Route::Output(job), Method::PUT) => internal::output::output(request, job).await,
         (Route::Complete(job), Method::POST) => internal::complete::complete(request, job).await,
         (Route::Fail(job), Method::POST) => internal::fail::fail(request, job).await,
-        (Route::Queue, Method::GET) => internal::queue::queue(&request.request_id),
+        (Route::Queue, Method::GET | Method::HEAD) => internal::queue::queue(&request.request_id),
         (Route::Sweep, Method::POST) => internal::sweep::sweep(request),
-        (Route::Input(_) | Route::Queue, _) => Err(ApiError::method_not_allowed("GET")),
+        (Route::Input(_) | Route::Queue, _) => Err(ApiError::method_not_allowed("GET, HEAD")),
         (Route::Output(_), _) => Err(ApiError::method_not_allowed("PUT")),
         (Route::Unknown, _) => Err(ApiError::not_found()),
         _ => Err(ApiError::method_not_allowed("POST")),

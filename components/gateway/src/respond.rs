@@ -3,7 +3,8 @@
 //! Handlers build a [`Reply`]: a complete `http::Response` for JSON and
 //! errors, or a [`BlobReply`] whose bytes are read from key-value `media`
 //! chunk by chunk while they are sent, so a download never sits whole in
-//! memory.
+//! memory. A `HEAD` request gets the same reply through
+//! [`Reply::head_only`]: the head as `GET` would send it, no body.
 
 use clipwave_http::{RequestId, REQUEST_ID_HEADER};
 use futures::SinkExt;
@@ -18,6 +19,28 @@ pub enum Reply {
     Full(Response<Vec<u8>>),
     /// Bytes `first..=last` of a stored blob, streamed.
     Blob(BlobReply),
+    /// Status and headers only: the answer to `HEAD`.
+    Head(StatusCode, HeaderMap),
+}
+
+impl Reply {
+    /// The same answer without its body (RFC 9110 §9.3.2): exactly the
+    /// status and headers `GET` sends. A blob's `Content-Length` is in its
+    /// headers; its chunks are never read. JSON goes out without one, as
+    /// for `GET`: declaring it on in-memory replies changed how an early
+    /// 413 reaches a client still sending its body (its upload broke off
+    /// before it read the answer).
+    #[must_use]
+    pub fn head_only(self) -> Self {
+        match self {
+            Self::Full(response) => {
+                let (parts, _) = response.into_parts();
+                Self::Head(parts.status, parts.headers)
+            }
+            Self::Blob(blob) => Self::Head(blob.status, blob.headers),
+            head @ Self::Head(..) => head,
+        }
+    }
 }
 
 /// A streamed answer from key-value `media`.
@@ -81,6 +104,11 @@ pub async fn send(out: ResponseOutparam, reply: Reply, request_id: &RequestId) {
             }
         }
         Reply::Blob(blob) => send_blob(out, blob, request_id).await,
+        Reply::Head(status, headers) => {
+            // The body is never taken: the host sends none, and a declared
+            // `Content-Length` with nothing written is not an error then.
+            out.set(outgoing(status, &headers, request_id));
+        }
     }
 }
 

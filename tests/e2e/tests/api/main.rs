@@ -16,6 +16,7 @@ mod cli;
 mod conversion;
 mod faults;
 mod gateway_auth;
+mod gateway_head;
 mod gateway_lifecycle;
 mod gateway_support;
 mod gateway_upload;
