@@ -54,7 +54,11 @@ fn head_answers_like_get_without_a_body() {
     for path in ["/me", "/validate", "/users", "/.well-known/jwks.json"] {
         let get = bearer(&app, Method::GET, path, &admin.access);
         let head = bearer(&app, Method::HEAD, path, &admin.access);
-        assert_eq!((get.status().as_u16(), head.status().as_u16()), (200, 200), "{path}");
+        assert_eq!(
+            (get.status().as_u16(), head.status().as_u16()),
+            (200, 200),
+            "{path}"
+        );
         for name in ["content-type", "content-length", "cache-control"] {
             assert_eq!(
                 get.headers().get(name),
