@@ -114,6 +114,17 @@ pub fn best_lag(
     best
 }
 
+/// Signal-to-error ratio of `test` against `reference` over `range`, in dB.
+pub fn snr_db(reference: &[f32], test: &[f32], range: std::ops::Range<usize>) -> f64 {
+    let (mut signal, mut error) = (0.0f64, 0.0f64);
+    for i in range {
+        let s = f64::from(reference[i]);
+        signal += s * s;
+        error += (f64::from(test[i]) - s).powi(2);
+    }
+    10.0 * (signal / error.max(1e-20)).log10()
+}
+
 /// Converts with default options, no progress output.
 pub fn convert(input: &Path, output: &Path) -> Result<Summary, ConvertError> {
     convert_file(input, output, &ConvertOptions::default(), &mut |_| {})

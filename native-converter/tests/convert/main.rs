@@ -9,4 +9,5 @@ mod formats;
 mod fuzz;
 mod helpers;
 mod output_check;
+mod quality;
 mod seams;

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use clipwave_convert::parallel::{Plan, SEAM_CANDIDATES};
 use clipwave_convert::{convert_file, ConvertOptions, EncodeSettings};
 
-use crate::helpers::{best_lag, ffmpeg_decode_left, ffmpeg_make, workdir};
+use crate::helpers::{best_lag, ffmpeg_decode_left, ffmpeg_make, snr_db, workdir};
 
 const RATE: u32 = 44_100;
 /// LAME's encoder delay plus the decoder's, in samples: where frame 0 of the
@@ -20,7 +20,7 @@ const CODEC_DELAY: i64 = 576 + 529;
 
 /// Decaying tones on a noise floor: transients at positions unrelated to
 /// the frame grid make LAME switch to short blocks near some seams.
-fn percussive_source(secs: u32) -> String {
+pub fn percussive_source(secs: u32) -> String {
     format!(
         "aevalsrc=exprs='0.45*sin(2*PI*(330+110*mod(floor(t/0.37),4))*t)*exp(-9*mod(t,0.37))+0.08*(random(0)-0.5)|0.4*sin(2*PI*520*t)*exp(-6*mod(t+0.1,0.41))+0.08*(random(1)-0.5)':s={RATE}:d={secs}"
     )
@@ -46,17 +46,6 @@ fn assert_decodes_cleanly(mp3: &Path) -> Result<()> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
     Ok(())
-}
-
-/// Signal-to-error ratio of `test` against `reference` over `range`, in dB.
-fn snr_db(reference: &[f32], test: &[f32], range: std::ops::Range<usize>) -> f64 {
-    let (mut signal, mut error) = (0.0f64, 0.0f64);
-    for i in range {
-        let s = f64::from(reference[i]);
-        signal += s * s;
-        error += (f64::from(test[i]) - s).powi(2);
-    }
-    10.0 * (signal / error.max(1e-20)).log10()
 }
 
 /// Largest sample error over `range`.
