@@ -26,6 +26,7 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
 use crate::mix::Downmix;
+use crate::mkv_sizes;
 use crate::mp4_edits::{self, EditTrim};
 use crate::ConvertError;
 
@@ -155,10 +156,14 @@ fn looks_like_mp4(path: &Path) -> bool {
 /// symphonia's probe looks this far for a container's marker.
 const PROBE_WINDOW: u64 = (1 << 20) + 16;
 
+/// The EBML header's ID, the start of every Matroska/WebM file.
+const EBML_MAGIC: [u8; 4] = [0x1A, 0x45, 0xDF, 0xA3];
+
 /// Refuses inputs that would abort or hang symphonia 0.5 (found by fuzzing):
 /// an MP4 whose sample tables claim more entries than the file holds (see
-/// [`mp4_edits::has_oversized_table`]) and [`check_mkv_flac`]'s Matroska
-/// loop. Anything else is left to symphonia.
+/// [`mp4_edits::has_oversized_table`]), a Matroska element or laced frame
+/// larger than the file ([`mkv_sizes::has_oversized_element`]) and
+/// [`check_mkv_flac`]'s Matroska loop. Anything else is left to symphonia.
 fn check_known_traps(path: &Path) -> Result<(), ConvertError> {
     let mut file = File::open(path).map_err(|e| ConvertError::io("reopening the input", e))?;
     let mut head = Vec::new();
@@ -167,6 +172,14 @@ fn check_known_traps(path: &Path) -> Result<(), ConvertError> {
         .read_to_end(&mut head)
         .map_err(|e| ConvertError::io("reading the input", e))?;
     check_mkv_flac(path, &head)?;
+    if let Some(ebml) = head.windows(4).position(|w| w == EBML_MAGIC) {
+        let mut reader = BufReader::with_capacity(1 << 16, &mut file);
+        if let Ok(true) = mkv_sizes::has_oversized_element(&mut reader, ebml as u64) {
+            return Err(ConvertError::Corrupt {
+                detail: "a Matroska element claims more bytes than the file holds".into(),
+            });
+        }
+    }
     let Some(start) = mp4_edits::probe_start(&head) else {
         return Ok(());
     };
@@ -184,7 +197,7 @@ fn check_known_traps(path: &Path) -> Result<(), ConvertError> {
 /// so an empty one (`fLaC`, type ≠ 0, length 0) loops for ever. Only files
 /// with an EBML header in the probe window are scanned.
 fn check_mkv_flac(path: &Path, head: &[u8]) -> Result<(), ConvertError> {
-    if !head.windows(4).any(|w| w == [0x1A, 0x45, 0xDF, 0xA3]) {
+    if !head.windows(4).any(|w| w == EBML_MAGIC) {
         return Ok(());
     }
     let file = File::open(path).map_err(|e| ConvertError::io("reopening the input", e))?;

@@ -21,8 +21,9 @@
 //! - [`worker`]: the `clipwave-worker` daemon's library (API client, job
 //!   step, loop, notifications).
 //!
-//! `mix` (downmix weights) and `mp4_edits` (MP4 edit lists, which symphonia
-//! 0.5 does not apply) are internal.
+//! `mix` (downmix weights), `mp4_edits` (MP4 edit lists, which symphonia
+//! 0.5 does not apply) and `mkv_sizes` (Matroska sizes checked before
+//! symphonia allocates them) are internal.
 
 pub mod convert;
 pub mod decode;
@@ -31,6 +32,7 @@ pub mod error;
 mod join;
 mod lame_tag;
 mod mix;
+mod mkv_sizes;
 mod mp3_frames;
 mod mp4_edits;
 pub mod parallel;

@@ -253,3 +253,57 @@ proptest! {
         check(dir.path(), hint.unwrap_or(ext), &bytes);
     }
 }
+
+/// Found by `cargo fuzz run decode` (docs/fuzzing.md bug 4): an 81-byte
+/// Matroska file whose Info element holds a string of 25.9 GB. symphonia
+/// 0.5 allocates it up front, the allocation fails and the process aborts.
+/// The decoder now walks the element sizes first
+/// (`mkv_sizes::has_oversized_element`); were the bug back, this test
+/// binary would abort.
+#[test]
+fn a_matroska_element_claiming_gigabytes_is_corrupt_not_an_abort() {
+    const FILE: &str = concat!(
+        "1a45dfa3a34286810142f7810142f2810442f381084282886d6174726f736b61428781044285810218538067",
+        "01000000000000000000001549a966ffbf8475b52b3e2ad7b1830f42404d800e078df2f0",
+    );
+    let bytes: Vec<u8> = (0..FILE.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&FILE[i..i + 2], 16).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("input.mkv");
+    std::fs::write(&path, &bytes).unwrap();
+    let error = decode_to_the_end(&path).unwrap_err();
+    assert!(
+        matches!(error, ConvertError::Corrupt { .. })
+            && error.to_string().contains("Matroska element"),
+        "{error}"
+    );
+}
+
+/// Live Matroska/WebM (unknown segment and cluster sizes) and ordinary
+/// files of both still decode whole: the size walk refuses only sizes no
+/// file of this length can hold.
+#[test]
+fn live_and_ordinary_matroska_files_still_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        ("live.mkv", &["-c:a", "libvorbis", "-live", "1"][..]),
+        ("live.webm", &["-c:a", "libvorbis", "-live", "1"]),
+        ("plain.mkv", &["-c:a", "aac"]),
+        ("laced.mka", &["-c:a", "flac", "-frame_size", "256"]),
+    ] {
+        let path = dir.path().join(name);
+        let status = Command::new("ffmpeg")
+            .args(["-y", "-v", "error", "-nostdin", "-f", "lavfi", "-i"])
+            .arg("anoisesrc=color=pink:amplitude=0.25:seed=7:duration=2:sample_rate=44100")
+            .args(["-ac", "2"])
+            .args(extra)
+            .arg(&path)
+            .status()
+            .expect("ffmpeg is required");
+        assert!(status.success(), "ffmpeg could not make {name}");
+        let frames = decode_to_the_end(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(frames > 80_000, "{name}: {frames} frames");
+    }
+}
