@@ -45,9 +45,7 @@ LOAD_BEFORE=$(loadavg)
 DIR=$(app_new breakdown)
 app_start "$DIR"
 TOKEN=$(register_and_login bench-breakdown@example.com "bench-password-$RANDOM$RANDOM")
-printf '\0\0\0\x20ftypisom\0\0\0\0\0\0\0\x08free' >"$BENCH_WORK/tiny.mp4"
-JOB=$(curl -fsS -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: video/mp4' \
-    --data-binary @"$BENCH_WORK/tiny.mp4" "$HOST_URL/upload" | json job_id)
+JOB=$(upload_tiny_job "$TOKEN")
 # The same claims with another signature: parses, reads the session, is not listed.
 FORGED="${TOKEN%.*}.$(printf 'A%.0s' $(seq 1 86))"
 

@@ -159,6 +159,15 @@ register_and_login() {
     curl -fsS -X POST -H 'Content-Type: application/json' -d "$body" "$HOST_URL/login" | json access_token
 }
 
+# upload_tiny_job TOKEN: uploads a 32-byte MP4 header (enough for the
+# gateway's magic-byte check) and prints the queued job's id, so GET
+# /jobs/{id} has something to read.
+upload_tiny_job() {
+    printf '\0\0\0\x20ftypisom\0\0\0\0\0\0\0\x08free' |
+        curl -fsS -X POST -H "Authorization: Bearer $1" -H 'Content-Type: video/mp4' \
+            --data-binary @- "$HOST_URL/upload" | json job_id
+}
+
 # service_token DIR: the worker's service token (client credentials).
 service_token() {
     local dir="$1" id secret

@@ -53,7 +53,6 @@ bench_init
 LOAD_BEFORE=$(loadavg)
 
 # --- the apps ---------------------------------------------------------------
-printf '\0\0\0\x20ftypisom\0\0\0\0\0\0\0\x08free' >"$BENCH_WORK/tiny.mp4"
 declare -A APP_URL APP_TOKEN APP_JOB
 setup_app() { # NAME [VAR=VALUE...] -> APP_URL[NAME], APP_TOKEN[NAME], APP_JOB[NAME]
     local name="$1" dir token job
@@ -61,8 +60,7 @@ setup_app() { # NAME [VAR=VALUE...] -> APP_URL[NAME], APP_TOKEN[NAME], APP_JOB[N
     dir=$(app_new "$name")
     app_start "$dir" "$@"
     token=$(register_and_login "bench-$name@example.com" "bench-password-$RANDOM$RANDOM")
-    job=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H 'Content-Type: video/mp4' \
-        --data-binary @"$BENCH_WORK/tiny.mp4" "$HOST_URL/upload" | json job_id)
+    job=$(upload_tiny_job "$token")
     APP_URL[$name]="$HOST_URL"
     APP_TOKEN[$name]="$token"
     APP_JOB[$name]="$job"
