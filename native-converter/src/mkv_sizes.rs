@@ -78,26 +78,42 @@ const TOP_LEVEL: [u32; 6] = [
     0x1654_AE6B,
 ];
 
-/// A variable-length integer: its value (marker bit removed) and length.
-/// `None` for a first byte of 0 (no length marker) or a read past the end.
-fn read_vint<R: Read>(r: &mut R, max_len: u32) -> io::Result<Option<(u64, u32, bool)>> {
-    let mut first = [0u8; 1];
-    if r.read(&mut first)? == 0 {
-        return Ok(None);
+/// Fills `buf`; `false` at the end of the data (a cut-off structure is
+/// symphonia's to report, not ours).
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<bool> {
+    match r.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
     }
-    let len = first[0].leading_zeros() + 1;
+}
+
+/// The next byte, `None` at the end of the data.
+fn read_byte<R: Read>(r: &mut R) -> io::Result<Option<u8>> {
+    let mut byte = [0u8; 1];
+    Ok(read_full(r, &mut byte)?.then_some(byte[0]))
+}
+
+/// A variable-length integer: its value (marker bit removed), its length,
+/// and whether every value bit is set (an unknown size). `None` for a
+/// first byte of 0 (no length marker), a length over `max_len`, or a read
+/// past the end.
+fn read_vint<R: Read>(r: &mut R, max_len: u32) -> io::Result<Option<(u64, u32, bool)>> {
+    let Some(first) = read_byte(r)? else {
+        return Ok(None);
+    };
+    let len = first.leading_zeros() + 1;
     if len > max_len {
         return Ok(None);
     }
-    let mut value = u64::from(first[0]) & (0xFF >> len);
+    let mut value = u64::from(first) & (0xFF >> len);
     let mut all_ones = value == 0xFF >> len;
     for _ in 1..len {
-        let mut byte = [0u8; 1];
-        if r.read(&mut byte)? == 0 {
+        let Some(byte) = read_byte(r)? else {
             return Ok(None);
-        }
-        value = (value << 8) | u64::from(byte[0]);
-        all_ones &= byte[0] == 0xFF;
+        };
+        value = (value << 8) | u64::from(byte);
+        all_ones &= byte == 0xFF;
     }
     Ok(Some((value, len, all_ones)))
 }
@@ -106,30 +122,28 @@ fn read_vint<R: Read>(r: &mut R, max_len: u32) -> io::Result<Option<(u64, u32, b
 /// After a byte that cannot start an ID, the next top-level ID and its
 /// offset from where reading began.
 fn read_id<R: Read>(r: &mut R) -> io::Result<Option<(u32, u64)>> {
-    let mut first = [0u8; 1];
-    if r.read(&mut first)? == 0 {
+    let Some(first) = read_byte(r)? else {
         return Ok(None);
-    }
-    let len = first[0].leading_zeros() + 1;
+    };
+    let len = first.leading_zeros() + 1;
     if len <= 4 {
-        let mut id = u32::from(first[0]);
+        let mut id = u32::from(first);
         for _ in 1..len {
-            let mut byte = [0u8; 1];
-            if r.read(&mut byte)? == 0 {
+            let Some(byte) = read_byte(r)? else {
                 return Ok(None);
-            }
-            id = (id << 8) | u32::from(byte[0]);
+            };
+            id = (id << 8) | u32::from(byte);
         }
         return Ok(Some((id, u64::from(len))));
     }
+    // Not an ID: skip to the next top-level one, as symphonia does.
     let (mut id, mut read) = (0u32, 1u64);
     loop {
-        let mut byte = [0u8; 1];
-        if r.read(&mut byte)? == 0 {
+        let Some(byte) = read_byte(r)? else {
             return Ok(None);
-        }
+        };
         read += 1;
-        id = (id << 8) | u32::from(byte[0]);
+        id = (id << 8) | u32::from(byte);
         if TOP_LEVEL.contains(&id) {
             return Ok(Some((id, read)));
         }
@@ -199,7 +213,7 @@ fn oversized_lace<R: Read>(r: &mut R, block_len: u64) -> io::Result<bool> {
     };
     let mut head = [0u8; 4];
     // Timecode (2 bytes), flags, and the lace count.
-    if r.read_exact(&mut head).is_err() {
+    if !read_full(r, &mut head)? {
         return Ok(false);
     }
     let frames = u64::from(head[3]);
@@ -209,12 +223,11 @@ fn oversized_lace<R: Read>(r: &mut R, block_len: u64) -> io::Result<bool> {
             for _ in 0..frames {
                 let mut size = 0u64;
                 loop {
-                    let mut byte = [0u8; 1];
-                    if r.read(&mut byte)? == 0 {
+                    let Some(byte) = read_byte(r)? else {
                         return Ok(false);
-                    }
-                    size += u64::from(byte[0]);
-                    if byte[0] != 255 {
+                    };
+                    size += u64::from(byte);
+                    if byte != 255 {
                         break;
                     }
                 }
