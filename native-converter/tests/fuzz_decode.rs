@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+mod common;
+
 use clipwave_convert::decode::{AudioDecoder, PcmBlock};
 use clipwave_convert::ConvertError;
 use proptest::prelude::*;
@@ -262,14 +264,7 @@ proptest! {
 /// binary would abort.
 #[test]
 fn a_matroska_element_claiming_gigabytes_is_corrupt_not_an_abort() {
-    const FILE: &str = concat!(
-        "1a45dfa3a34286810142f7810142f2810442f381084282886d6174726f736b61428781044285810218538067",
-        "01000000000000000000001549a966ffbf8475b52b3e2ad7b1830f42404d800e078df2f0",
-    );
-    let bytes: Vec<u8> = (0..FILE.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&FILE[i..i + 2], 16).unwrap())
-        .collect();
+    let bytes = common::mkv_claiming_gigabytes();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("input.mkv");
     std::fs::write(&path, &bytes).unwrap();

@@ -181,13 +181,6 @@ fn a_token_is_renewed_before_it_expires() -> Result<()> {
     Ok(())
 }
 
-/// The fuzzer's 81-byte Matroska file (docs/fuzzing.md bug 4: a string of
-/// 25.9 GB that symphonia 0.5 allocates up front, aborting the process).
-const MKV_CLAIMING_GIGABYTES: &str = concat!(
-    "1a45dfa3a34286810142f7810142f2810442f381084282886d6174726f736b61428781044285810218538067",
-    "01000000000000000000001549a966ffbf8475b52b3e2ad7b1830f42404d800e078df2f0",
-);
-
 /// The file is refused as corrupt (the decoder checks Matroska sizes
 /// first); the child process reports that as a permanent failure with the
 /// decoder's reason, and the same worker converts the next job. (A child
@@ -195,10 +188,7 @@ const MKV_CLAIMING_GIGABYTES: &str = concat!(
 #[test]
 fn the_fuzzers_matroska_file_fails_its_job_and_the_worker_goes_on() -> Result<()> {
     let gateway = GatewayDouble::start(Config::default());
-    let hostile = (0..MKV_CLAIMING_GIGABYTES.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&MKV_CLAIMING_GIGABYTES[i..i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()?;
+    let hostile = crate::common::mkv_claiming_gigabytes();
     let bad = gateway.add_job(hostile, "crash.mkv", None, None);
     let good = gateway.add_job(wav_bytes(1.0), "after.wav", None, None);
     let dir = tempfile::tempdir()?;

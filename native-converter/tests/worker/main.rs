@@ -3,6 +3,8 @@
 //! local webhook endpoint. Nothing here talks to the real gateway; the
 //! end-to-end suites do that.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod gateway_double;
 mod helpers;
 mod jobs;
