@@ -208,8 +208,8 @@ fn deal(
     joined_frames: &AtomicU64,
     report: &mut dyn FnMut(u64),
 ) -> Result<(), ConvertError> {
-    let gone = || ConvertError::Encoder("an encoder thread stopped".into());
-    let send = |audio: &SyncSender<Block>, block: Block| audio.send(block).map_err(|_| gone());
+    let send =
+        |audio: &SyncSender<Block>, block: Block| audio.send(block).map_err(|_| encoder_gone());
     let mut open: Vec<OpenSegment> = Vec::with_capacity(2);
     let mut next_segment = 0u64;
     let mut pos = 0u64;
@@ -253,10 +253,7 @@ fn deal(
             if pos < plan.end_sample(first.index) {
                 break;
             }
-            hand_out(first, plan, offers)?;
-            if let Some(audio) = &first.audio {
-                send(audio, Block::End { last: false })?;
-            }
+            send(hand_out(first, plan, offers)?, Block::End { last: false })?;
             open.remove(0);
         }
         if source.decoded_secs() - last_report >= 1.0 {
@@ -267,35 +264,39 @@ fn deal(
     // The first open segment ends the stream; one that only began is never
     // handed out.
     if let Some(mut first) = open.into_iter().next() {
-        hand_out(&mut first, plan, offers)?;
-        if let Some(audio) = &first.audio {
-            send(audio, Block::Pcm(first.staged))?;
-            send(audio, Block::End { last: true })?;
-        }
+        let staged = std::mem::take(&mut first.staged);
+        let audio = hand_out(&mut first, plan, offers)?;
+        send(audio, Block::Pcm(staged))?;
+        send(audio, Block::End { last: true })?;
     }
     Ok(())
 }
 
 /// Hands `segment` to the next free encoder (waiting for one), unless it
-/// already has one.
-fn hand_out(
-    segment: &mut OpenSegment,
+/// already has one; returns the channel its audio goes into.
+fn hand_out<'a>(
+    segment: &'a mut OpenSegment,
     plan: &Plan,
     offers: &SyncSender<Segment>,
-) -> Result<(), ConvertError> {
-    if segment.audio.is_some() {
-        return Ok(());
+) -> Result<&'a SyncSender<Block>, ConvertError> {
+    if segment.audio.is_none() {
+        let (audio, receiver) = mpsc::sync_channel(plan.channel_len());
+        offers
+            .send(Segment {
+                index: segment.index,
+                first_frame: plan.first_frame(segment.index),
+                audio: receiver,
+            })
+            .map_err(|_| encoder_gone())?;
+        segment.audio = Some(audio);
     }
-    let (audio, receiver) = mpsc::sync_channel(plan.channel_len());
-    offers
-        .send(Segment {
-            index: segment.index,
-            first_frame: plan.first_frame(segment.index),
-            audio: receiver,
-        })
-        .map_err(|_| ConvertError::Encoder("an encoder thread stopped".into()))?;
-    segment.audio = Some(audio);
-    Ok(())
+    segment.audio.as_ref().ok_or_else(encoder_gone)
+}
+
+/// The decoder's error when an encoder thread has stopped (the joiner
+/// reports why).
+fn encoder_gone() -> ConvertError {
+    ConvertError::Encoder("an encoder thread stopped".into())
 }
 
 /// An encoder thread: takes the next segment offered, encodes it with a
