@@ -8,29 +8,21 @@
 //! frames. [`patch`] rewrites those fields with the joined stream's values,
 //! computed exactly as LAME 3.100 computes them (`VbrTag.c`).
 
+use crc::{Crc, Digest, Table, CRC_16_ARC};
+
 /// Entries of the Xing seek table.
 const TOC_ENTRIES: usize = 100;
 /// Samples kept by [`TocBuilder`] before they are thinned out.
 const TOC_SAMPLES: usize = 400;
 
-/// The CRC-16 LAME uses for the music and tag CRCs (CRC-16/ARC).
-pub(crate) fn crc16_update(mut crc: u16, data: &[u8]) -> u16 {
-    for byte in data {
-        crc ^= u16::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
-}
+/// The CRC-16 LAME uses for the music and tag CRCs (CRC-16/ARC). The music
+/// CRC runs over every byte of the output, so it uses the sliced tables (a
+/// bit at a time it cost ≈ 1.5 % of a two-thread conversion).
+static CRC16_ARC: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_ARC);
 
 /// Gathers what the tag needs while frames are written, in constant memory
 /// (a thinned list of byte positions, as LAME keeps for its seek table).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct TocBuilder {
     positions: Vec<u64>,
     want: u64,
@@ -39,8 +31,8 @@ pub(crate) struct TocBuilder {
     pub frames: u64,
     /// Audio bytes written (the tag frame not included).
     pub bytes: u64,
-    /// CRC-16 of the audio bytes.
-    pub music_crc: u16,
+    /// CRC-16 of the audio bytes so far.
+    music_crc: Digest<'static, u16, Table<16>>,
 }
 
 impl Default for TocBuilder {
@@ -51,7 +43,7 @@ impl Default for TocBuilder {
             seen: 0,
             frames: 0,
             bytes: 0,
-            music_crc: 0,
+            music_crc: CRC16_ARC.digest(),
         }
     }
 }
@@ -61,7 +53,7 @@ impl TocBuilder {
     pub(crate) fn add_frame(&mut self, frame: &[u8]) {
         self.frames += 1;
         self.bytes += frame.len() as u64;
-        self.music_crc = crc16_update(self.music_crc, frame);
+        self.music_crc.update(frame);
         self.seen += 1;
         if self.seen < self.want {
             return;
@@ -111,8 +103,9 @@ pub(crate) fn patch(tag: &mut [u8], stats: &TocBuilder) -> bool {
     // Peak and ReplayGain would describe the last segment only.
     tag[t + 131..t + 139].fill(0);
     put4(tag, t + 148, stream_bytes);
-    tag[t + 152..t + 154].copy_from_slice(&stats.music_crc.to_be_bytes());
-    let crc = crc16_update(0, &tag[..t + 154]);
+    let music_crc = stats.music_crc.clone().finalize();
+    tag[t + 152..t + 154].copy_from_slice(&music_crc.to_be_bytes());
+    let crc = CRC16_ARC.checksum(&tag[..t + 154]);
     tag[t + 154..t + 156].copy_from_slice(&crc.to_be_bytes());
     true
 }
@@ -124,7 +117,13 @@ mod tests {
     #[test]
     fn the_crc_is_lames_crc16() {
         // CRC-16/ARC check value.
-        assert_eq!(crc16_update(0, b"123456789"), 0xBB3D);
+        assert_eq!(CRC16_ARC.checksum(b"123456789"), 0xBB3D);
+        // Frame by frame, as the music CRC is computed.
+        let mut toc = TocBuilder::default();
+        b"123456789"
+            .chunks(2)
+            .for_each(|frame| toc.add_frame(frame));
+        assert_eq!(toc.music_crc.finalize(), 0xBB3D);
     }
 
     #[test]
