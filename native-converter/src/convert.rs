@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::AudioInfo;
 use crate::encode::EncodeSettings;
-use crate::parallel::{encode_parallel, ParallelError, Plan};
+use crate::parallel::{encode_packets, encode_pcm, ParallelError, Plan};
 use crate::pipeline::{encode_serial, AudioSource};
 use crate::verify::{check_duration, OutputInfo};
 use crate::ConvertError;
@@ -127,26 +127,47 @@ fn encode_to(
         || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
         NonZeroUsize::get,
     );
-    let long_enough = source.total_secs().is_none_or(|secs| {
-        secs >= Plan::for_rate(source.out_rate).min_parallel_secs(source.out_rate)
-    });
-    let (source, output) = if threads > 1 && long_enough {
-        match encode_parallel(source, path, options, threads, progress) {
-            Ok(done) => done,
-            Err(ParallelError::Convert(e)) => return Err(e),
-            Err(ParallelError::Seam(detail)) => {
-                tracing::warn!(%detail, "parallel join failed; encoding on one thread");
-                let source = AudioSource::open(input, options)?;
-                encode_serial(source, path, options, progress)?
-            }
-        }
+    let long_enough = source
+        .total_secs()
+        .is_none_or(|secs| secs >= Plan::min_parallel_secs(source.out_rate));
+    let parallel = if threads < 2 || !long_enough {
+        Err(source)
+    } else if let Some(packets) = source.packets(input)? {
+        drop(source);
+        Ok(
+            encode_packets(packets, path, options, threads, progress).map(|done| {
+                let secs = done.input_frames as f64 / f64::from(done.info.sample_rate.max(1));
+                (secs, done.info, done.output)
+            }),
+        )
     } else {
-        encode_serial(source, path, options, progress)?
+        Ok(encode_pcm(source, path, options, threads, progress)
+            .map(|(source, output)| (source.decoded_secs(), source.info, output)))
     };
-    let input_secs = source.decoded_secs();
+    let source = match parallel {
+        Ok(Ok(done)) => return Ok(finished(done, progress)),
+        Ok(Err(ParallelError::Convert(e))) => return Err(e),
+        Ok(Err(ParallelError::Seam(detail))) => {
+            tracing::warn!(%detail, "parallel encoding failed; encoding on one thread");
+            AudioSource::open(input, options)?
+        }
+        Err(source) => source,
+    };
+    let (source, output) = encode_serial(source, path, options, progress)?;
+    Ok(finished(
+        (source.decoded_secs(), source.info, output),
+        progress,
+    ))
+}
+
+/// Reports the end of a conversion and passes its result on.
+fn finished(
+    done: (f64, AudioInfo, OutputInfo),
+    progress: &mut dyn FnMut(Progress),
+) -> (f64, AudioInfo, OutputInfo) {
     progress(Progress {
-        done_secs: input_secs,
-        total_secs: Some(input_secs),
+        done_secs: done.0,
+        total_secs: Some(done.0),
     });
-    Ok((input_secs, source.info, output))
+    done
 }

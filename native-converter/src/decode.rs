@@ -14,6 +14,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -71,17 +72,48 @@ impl PcmBlock {
 
 /// Streaming decoder of an input's default audio track.
 pub struct AudioDecoder {
-    format: Box<dyn FormatReader>,
-    decoder: Box<dyn Decoder>,
-    track_id: u32,
+    reader: TrackReader,
+    packets: PacketDecoder,
+    params: CodecParameters,
     info: AudioInfo,
-    mix: Downmix,
     to_skip: u64,
     remaining: Option<u64>,
     emitted: u64,
-    scratch: Option<AudioBuffer<f32>>,
     pending: Option<PcmBlock>,
+    /// Whether packet timestamps count samples exactly (see
+    /// [`AudioDecoder::into_packets`]).
+    exact_timestamps: bool,
+}
+
+/// The audio track's packets, in order, with symphonia's errors mapped to
+/// [`ConvertError`]s.
+pub(crate) struct TrackReader {
+    format: Box<dyn FormatReader>,
+    track_id: u32,
+}
+
+/// A codec decoder with what turns its output into the track's PCM: the
+/// downmix, a scratch buffer for non-`f32` codecs and concealment of
+/// damaged packets.
+pub(crate) struct PacketDecoder {
+    decoder: Box<dyn Decoder>,
+    mix: Downmix,
+    scratch: Option<AudioBuffer<f32>>,
     consecutive_bad: u32,
+}
+
+/// An input opened for parallel decoding: its packets, and what every
+/// decoder of them needs.
+pub(crate) struct TrackPackets {
+    pub reader: TrackReader,
+    pub params: CodecParameters,
+    pub info: AudioInfo,
+    /// The downmix every decoder of the track uses.
+    pub mix: Downmix,
+    /// Samples to drop from the track's start (MP4 edit list).
+    pub skip: u64,
+    /// Samples to keep after that, if the container says.
+    pub length: Option<u64>,
 }
 
 /// Runs a call into symphonia, turning a panic into a typed error.
@@ -231,6 +263,13 @@ impl AudioDecoder {
     /// # Errors
     /// Every kind of bad input gives its own [`ConvertError`] variant.
     pub fn open(path: &Path) -> Result<Self, ConvertError> {
+        let mut this = Self::open_unprimed(path)?;
+        this.prime()?;
+        Ok(this)
+    }
+
+    /// [`AudioDecoder::open`] without decoding anything yet.
+    fn open_unprimed(path: &Path) -> Result<Self, ConvertError> {
         let file = File::open(path)
             .map_err(|e| ConvertError::io(format!("opening {}", path.display()), e))?;
         let len = file
@@ -247,13 +286,19 @@ impl AudioDecoder {
             let mut file =
                 File::open(path).map_err(|e| ConvertError::io("reopening the input", e))?;
             // An unreadable edit list only costs alignment, not the conversion.
-            if let Ok(Some(trim)) =
-                mp4_edits::audio_trim(&mut file, this.track_id as usize, this.info.sample_rate)
-            {
+            if let Ok(Some(trim)) = mp4_edits::audio_trim(
+                &mut file,
+                this.reader.track_id as usize,
+                this.info.sample_rate,
+            ) {
                 this.apply_edit(trim);
             }
+            let sample_rate = this.params.sample_rate.unwrap_or(0);
+            this.exact_timestamps = this.params.codec == codecs::CODEC_TYPE_AAC
+                && sample_rate > 0
+                && this.params.time_base
+                    == Some(symphonia::core::units::TimeBase::new(1, sample_rate));
         }
-        this.prime()?;
         Ok(this)
     }
 
@@ -302,34 +347,61 @@ impl AudioDecoder {
                 codec: codec_name(params.codec),
             });
         }
-        let decoder = guard("starting the audio decoder", || {
-            symphonia::default::get_codecs().make(&params, &DecoderOptions::default())
-        })?
-        .map_err(|e| ConvertError::UnsupportedCodec {
-            codec: format!("{} ({e})", codec_name(params.codec)),
-        })?;
         let source_channels = params.channels.map_or(0, |c| c.count());
         let mix = Downmix::for_layout(params.channels.unwrap_or_default(), source_channels);
+        let packets = PacketDecoder::new(&params, mix)?;
         let info = AudioInfo {
             sample_rate: params.sample_rate.unwrap_or(0),
             source_channels,
-            channels: mix.out_channels(),
+            channels: packets.mix.out_channels(),
             codec: codec_name(params.codec),
             expected_frames: params.n_frames,
         };
         Ok(Self {
-            format,
-            decoder,
-            track_id,
+            reader: TrackReader { format, track_id },
+            packets,
+            params,
             info,
-            mix,
             to_skip: 0,
             remaining: None,
             emitted: 0,
-            scratch: None,
             pending: None,
-            consecutive_bad: 0,
+            exact_timestamps: false,
         })
+    }
+
+    /// Opens `path` for decoding in parallel ([`crate::parallel`]): packets
+    /// can be dealt to several decoders only when each packet's timestamp is
+    /// its first sample's exact position and a decoder needs only a few
+    /// packets before a position to produce the same samples there as one
+    /// that decoded from the start. That holds for AAC in MP4 (timestamps
+    /// from the sample table, 1024 samples per packet, one frame of MDCT
+    /// overlap); `None` for anything else, which is decoded on one thread.
+    ///
+    /// `primed` is the same input opened by [`AudioDecoder::open`]: its
+    /// first block fixed the channel layout, which every decoder must share.
+    ///
+    /// # Errors
+    /// As [`AudioDecoder::open`].
+    pub(crate) fn open_packets(
+        path: &Path,
+        primed: &AudioDecoder,
+    ) -> Result<Option<TrackPackets>, ConvertError> {
+        if !primed.exact_timestamps {
+            return Ok(None);
+        }
+        let this = Self::open_unprimed(path)?;
+        if !this.exact_timestamps || this.info.sample_rate != primed.info.sample_rate {
+            return Ok(None);
+        }
+        Ok(Some(TrackPackets {
+            reader: this.reader,
+            params: this.params,
+            info: primed.info.clone(),
+            mix: primed.packets.mix.clone(),
+            skip: this.to_skip,
+            length: this.remaining,
+        }))
     }
 
     fn apply_edit(&mut self, trim: EditTrim) {
@@ -379,12 +451,68 @@ impl AudioDecoder {
             if self.remaining == Some(0) {
                 return Ok(false);
             }
+            let Some(packet) = self.reader.next_packet()? else {
+                check_complete(&self.info, self.emitted)?;
+                return Ok(false);
+            };
+            let (to_skip, remaining) = (&mut self.to_skip, &mut self.remaining);
+            let first = self.emitted == 0;
+            self.packets
+                .decode(&packet, &mut self.info, first, out, |frames| {
+                    trim(to_skip, remaining, frames)
+                })?;
+            if out.frames() > 0 {
+                self.emitted += out.frames() as u64;
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Fails when a track that announced its length ended well before it.
+pub(crate) fn check_complete(info: &AudioInfo, emitted: u64) -> Result<(), ConvertError> {
+    let rate = f64::from(info.sample_rate.max(1));
+    if let Some(expected) = info.expected_frames {
+        // Allow a little slack for containers whose announced length is
+        // an estimate; a cut-off file misses far more than this.
+        let slack = u64::from(info.sample_rate) / 4;
+        if emitted + slack < expected {
+            return Err(ConvertError::Truncated {
+                decoded_secs: emitted as f64 / rate,
+                expected_secs: expected as f64 / rate,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The part of a packet's `frames` samples kept after cutting priming
+/// (`to_skip`) and the tail past `remaining`; both are counted down.
+fn trim(to_skip: &mut u64, remaining: &mut Option<u64>, frames: usize) -> Range<usize> {
+    let skip = (*to_skip).min(frames as u64) as usize;
+    *to_skip -= skip as u64;
+    let mut end = frames;
+    if let Some(left) = remaining {
+        end = end.min(skip + (*left).min(usize::MAX as u64) as usize);
+        *left -= (end - skip) as u64;
+    }
+    skip..end.max(skip)
+}
+
+impl TrackReader {
+    /// The track's next packet; `None` at the end of the stream.
+    ///
+    /// # Errors
+    /// [`ConvertError::Corrupt`] for a damaged container,
+    /// [`ConvertError::Io`] when reading fails.
+    pub(crate) fn next_packet(&mut self) -> Result<Option<Packet>, ConvertError> {
+        loop {
             let packet = match guard("reading a packet", || self.format.next_packet())? {
                 Ok(packet) => packet,
                 Err(SymError::IoError(e)) if e.kind() == ErrorKind::UnexpectedEof => {
-                    return self.at_end()
+                    return Ok(None)
                 }
-                Err(SymError::ResetRequired) => return self.at_end(),
+                Err(SymError::ResetRequired) => return Ok(None),
                 Err(SymError::IoError(e)) if input_caused(&e) => {
                     return Err(ConvertError::Corrupt {
                         detail: format!("the container points outside the file ({e})"),
@@ -397,34 +525,49 @@ impl AudioDecoder {
                     })
                 }
             };
-            if packet.track_id() != self.track_id {
-                continue;
-            }
-            self.decode_packet(&packet, out)?;
-            if out.frames() > 0 {
-                self.emitted += out.frames() as u64;
-                return Ok(true);
+            if packet.track_id() == self.track_id {
+                return Ok(Some(packet));
             }
         }
     }
+}
 
-    fn at_end(&mut self) -> Result<bool, ConvertError> {
-        let rate = f64::from(self.info.sample_rate.max(1));
-        if let Some(expected) = self.info.expected_frames {
-            // Allow a little slack for containers whose announced length is
-            // an estimate; a cut-off file misses far more than this.
-            let slack = u64::from(self.info.sample_rate) / 4;
-            if self.emitted + slack < expected {
-                return Err(ConvertError::Truncated {
-                    decoded_secs: self.emitted as f64 / rate,
-                    expected_secs: expected as f64 / rate,
-                });
-            }
-        }
-        Ok(false)
+impl PacketDecoder {
+    /// A decoder for the track `params` describes, mixing with `mix`.
+    ///
+    /// # Errors
+    /// [`ConvertError::UnsupportedCodec`] when symphonia has no decoder.
+    pub(crate) fn new(params: &CodecParameters, mix: Downmix) -> Result<Self, ConvertError> {
+        let decoder = guard("starting the audio decoder", || {
+            symphonia::default::get_codecs().make(params, &DecoderOptions::default())
+        })?
+        .map_err(|e| ConvertError::UnsupportedCodec {
+            codec: format!("{} ({e})", codec_name(params.codec)),
+        })?;
+        Ok(Self {
+            decoder,
+            mix,
+            scratch: None,
+            consecutive_bad: 0,
+        })
     }
 
-    fn decode_packet(&mut self, packet: &Packet, out: &mut PcmBlock) -> Result<(), ConvertError> {
+    /// Decodes `packet` and mixes the samples `keep(frames)` selects into
+    /// `out` (left untouched when none are kept); returns how many samples
+    /// the packet held. A damaged packet becomes silence of its duration,
+    /// up to [`MAX_CONSECUTIVE_BAD_PACKETS`] in a row. `first` lets the first
+    /// packet correct the channel count the container announced in `info`.
+    ///
+    /// # Errors
+    /// [`ConvertError::Corrupt`] and [`ConvertError::UnsupportedLayout`].
+    pub(crate) fn decode(
+        &mut self,
+        packet: &Packet,
+        info: &mut AudioInfo,
+        first: bool,
+        out: &mut PcmBlock,
+        keep: impl FnOnce(usize) -> Range<usize>,
+    ) -> Result<usize, ConvertError> {
         let decoder = &mut self.decoder;
         let decoded = match guard("decoding audio", || decoder.decode(packet))? {
             Ok(decoded) => decoded,
@@ -441,17 +584,10 @@ impl AudioDecoder {
                 // Keep the timeline: a damaged packet becomes silence.
                 let frames = packet.dur().min(MAX_CONCEALED_FRAMES) as usize;
                 let silence = vec![0.0f32; frames];
-                let planes: Vec<&[f32]> = (0..self.info.channels).map(|_| &silence[..]).collect();
+                let planes: Vec<&[f32]> = (0..info.channels).map(|_| &silence[..]).collect();
                 let mix = Downmix::for_layout(Default::default(), planes.len());
-                push_planes(
-                    &mix,
-                    &mut self.to_skip,
-                    &mut self.remaining,
-                    &planes,
-                    frames,
-                    out,
-                );
-                return Ok(());
+                mix_kept(&mix, &planes, keep(frames), out);
+                return Ok(frames);
             }
             Err(e) => {
                 return Err(ConvertError::Corrupt {
@@ -461,7 +597,7 @@ impl AudioDecoder {
         };
         self.consecutive_bad = 0;
         let spec = *decoded.spec();
-        check_spec(&mut self.info, &mut self.mix, self.emitted == 0, &spec)?;
+        check_spec(info, &mut self.mix, first, &spec)?;
         let frames = decoded.frames();
         let planes: Vec<&[f32]> = match &decoded {
             // Most decoders (AAC, Vorbis, MP3) already give f32: read their
@@ -481,15 +617,8 @@ impl AudioDecoder {
                     .collect()
             }
         };
-        push_planes(
-            &self.mix,
-            &mut self.to_skip,
-            &mut self.remaining,
-            &planes,
-            frames,
-            out,
-        );
-        Ok(())
+        mix_kept(&self.mix, &planes, keep(frames), out);
+        Ok(frames)
     }
 }
 
@@ -527,26 +656,11 @@ fn check_spec(
     Ok(())
 }
 
-/// Cuts priming (`to_skip`) and the tail past `remaining`, then mixes the rest
-/// of `planes[..][..frames]` into `out`.
-fn push_planes(
-    mix: &Downmix,
-    to_skip: &mut u64,
-    remaining: &mut Option<u64>,
-    planes: &[&[f32]],
-    frames: usize,
-    out: &mut PcmBlock,
-) {
-    let skip = (*to_skip).min(frames as u64) as usize;
-    *to_skip -= skip as u64;
-    let mut end = frames;
-    if let Some(left) = remaining {
-        end = end.min(skip + (*left).min(usize::MAX as u64) as usize);
-        *left -= (end - skip) as u64;
-    }
-    if end > skip {
+/// Mixes `planes[..][kept]` into `out`, if anything is kept.
+fn mix_kept(mix: &Downmix, planes: &[&[f32]], kept: Range<usize>, out: &mut PcmBlock) {
+    if !kept.is_empty() {
         out.reset_keep(mix.out_channels());
-        mix.mix_into(planes, skip..end, &mut out.planes);
+        mix.mix_into(planes, kept, &mut out.planes);
     }
 }
 

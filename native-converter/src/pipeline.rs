@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::convert::{ConvertOptions, Progress};
-use crate::decode::{AudioDecoder, AudioInfo, PcmBlock};
+use crate::decode::{AudioDecoder, AudioInfo, PcmBlock, TrackPackets};
 use crate::encode::{mp3_sample_rate, Mp3Encoder};
 use crate::resample::StreamResampler;
 use crate::verify::{CheckedWriter, OutputInfo};
@@ -96,6 +96,19 @@ impl AudioSource {
     /// Seconds of input decoded so far.
     pub(crate) fn decoded_secs(&self) -> f64 {
         self.decoder.frames_emitted() as f64 / f64::from(self.info.sample_rate.max(1))
+    }
+
+    /// The same input opened again for dealing its packets to several
+    /// decoders, when that gives the same audio ([`AudioDecoder::open_packets`];
+    /// never when the audio must be resampled).
+    ///
+    /// # Errors
+    /// As [`AudioSource::open`].
+    pub(crate) fn packets(&self, input: &Path) -> Result<Option<TrackPackets>, ConvertError> {
+        if self.resampler.is_some() {
+            return Ok(None);
+        }
+        AudioDecoder::open_packets(input, &self.decoder)
     }
 
     /// The input's announced duration, if the container says.

@@ -1,27 +1,31 @@
-//! Parallel encoding: LAME is the bottleneck (decoding AAC costs a tenth of
-//! encoding it), so one thread decodes and deals the audio out in time
-//! segments to `threads` encoder threads, and a joiner thread stitches their
-//! frames together ([`crate::join`]).
+//! Parallel encoding: LAME is the bottleneck, so the audio is cut into time
+//! segments that encoder threads take in turn, and a joiner thread stitches
+//! their frames together ([`crate::join`]) and runs the output check.
 //!
-//! Why short segments instead of cutting the file into `threads` halves: the
-//! decoder produces audio in time order, so with halves the second encoder
-//! could only start once the first half had been decoded and buffered
-//! (memory growing with the input). With segments of a few seconds each
-//! encoder holds at most one segment, so memory is bounded (≈ 2.3 MiB of PCM
-//! per thread at 44.1 kHz stereo) whatever the input's length.
+//! Two ways to feed the encoders, chosen per input by [`crate::convert`]:
+//! - [`packets`]: the calling thread only demuxes and deals *compressed*
+//!   packets; each encoder decodes its own segment. A segment's packets are
+//!   a few hundred kilobytes, so segments can be long (fewer seams, fewer
+//!   LAME start-ups) without memory growing, and decoding is split too. It
+//!   needs exact packet timestamps (AAC in MP4, the usual upload).
+//! - [`pcm`]: the calling thread decodes everything and deals PCM. Works for
+//!   every input, but a segment's PCM is buffered while the other encoder
+//!   is busy, which keeps segments short.
 //!
-//! Why a segment goes to whichever encoder is free, not round-robin: with a
-//! queue per encoder, the decoder could sit blocked on a slow encoder's full
-//! queue while the other encoder had finished and starved (measured: 6 % of
-//! the wall time on two cores). Here the decoder offers each segment on one
-//! rendezvous channel that every idle encoder listens on, and the segment's
-//! own channel holds all of it, so handing out a segment waits only for a
-//! free encoder, and the memory bound stays one segment per encoder.
+//! A segment goes to whichever encoder is free, not round-robin: with a
+//! queue per encoder the dealer could sit blocked on a slow encoder's full
+//! queue while the other had finished and starved (measured: 6 % of the wall
+//! time on two cores). The dealer offers each segment on one rendezvous
+//! channel that every idle encoder listens on, and the segment's own channel
+//! holds all of it, so handing out a segment waits only for a free encoder.
 //!
 //! Each segment's encoder starts [`WARMUP_FRAMES`] before the segment on the
 //! global MP3 frame grid and stops [`SEAM_CANDIDATES`] + [`LOOKAHEAD_FRAMES`]
 //! after it, so the frames around each seam exist in both neighbours and
 //! were encoded with real audio on both sides; the joiner picks the seam.
+
+mod packets;
+mod pcm;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,10 +35,12 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::convert::{ConvertOptions, Progress};
-use crate::encode::{EncodeSettings, Mp3Encoder};
+pub(crate) use packets::encode_packets;
+pub(crate) use pcm::encode_pcm;
+
+use crate::convert::Progress;
+use crate::encode::Mp3Encoder;
 use crate::join::{EncodedSegment, JoinError, Joiner};
-use crate::pipeline::AudioSource;
 use crate::verify::{CheckedWriter, OutputInfo};
 use crate::ConvertError;
 
@@ -45,40 +51,88 @@ pub const SEAM_CANDIDATES: u64 = 4;
 /// Frames of real audio past the last candidate, so that LAME's look-ahead
 /// and the MDCT overlap of the frames kept are never fed padding.
 pub const LOOKAHEAD_FRAMES: u64 = 3;
-/// Length of a segment, in seconds.
-const SEGMENT_SECS: f64 = 6.0;
-/// Frames per message to an encoder thread.
-const BLOCK_FRAMES: usize = 4096;
+/// Length of a segment when PCM is dealt, in seconds.
+const PCM_SEGMENT_SECS: f64 = 6.0;
+/// Longest and shortest segment when packets are dealt, in seconds.
+const PACKET_SEGMENT_SECS: (f64, f64) = (30.0, 6.0);
 
 /// Where segments start and end on the global frame grid (public so that
 /// tests can find the seams).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// Samples per MP3 frame (1152 for MPEG-1 rates, 576 below 32 kHz).
     pub spf: u64,
-    /// Frames per segment.
-    pub segment_frames: u64,
+    /// Frames per segment after the planned ones.
+    segment_frames: u64,
+    /// Seam positions planned from the input's length: segments shrink
+    /// towards the end so that the encoders finish together.
+    planned: Vec<u64>,
 }
 
 impl Plan {
-    /// The plan for an output sample rate.
+    /// The plan when PCM is dealt: equal segments of a few seconds.
     pub fn for_rate(out_rate: u32) -> Self {
-        let spf = if out_rate >= 32_000 { 1152 } else { 576 };
-        let segment_frames = (SEGMENT_SECS * f64::from(out_rate) / spf as f64).ceil() as u64;
+        let spf = Self::spf(out_rate);
         Self {
             spf,
-            segment_frames: segment_frames.max(4 * (WARMUP_FRAMES + SEAM_CANDIDATES)),
+            segment_frames: Self::frames(PCM_SEGMENT_SECS, out_rate, spf),
+            planned: Vec::new(),
         }
     }
 
+    /// The plan when packets are dealt to `threads` encoders: long segments,
+    /// each at most 1 / (2 × `threads`) of what is left, so the last ones
+    /// are short and no encoder idles long at the end. `total_samples` is
+    /// the input's length, when known.
+    pub fn for_packets(out_rate: u32, total_samples: Option<u64>, threads: usize) -> Self {
+        let spf = Self::spf(out_rate);
+        let longest = Self::frames(PACKET_SEGMENT_SECS.0, out_rate, spf);
+        let shortest = Self::frames(PACKET_SEGMENT_SECS.1, out_rate, spf);
+        let mut planned = Vec::new();
+        if let Some(total) = total_samples.map(|samples| samples.div_ceil(spf)) {
+            let mut at = 0;
+            loop {
+                let left = total.saturating_sub(at);
+                let len = (left / (2 * threads.max(1) as u64)).clamp(shortest, longest);
+                if left < len + shortest {
+                    break;
+                }
+                at += len;
+                planned.push(at);
+            }
+        }
+        Self {
+            spf,
+            segment_frames: longest,
+            planned,
+        }
+    }
+
+    fn spf(out_rate: u32) -> u64 {
+        if out_rate >= 32_000 {
+            1152
+        } else {
+            576
+        }
+    }
+
+    fn frames(secs: f64, out_rate: u32, spf: u64) -> u64 {
+        let frames = (secs * f64::from(out_rate) / spf as f64).ceil() as u64;
+        frames.max(4 * (WARMUP_FRAMES + SEAM_CANDIDATES))
+    }
+
     /// Seconds below which splitting is not worth it.
-    pub(crate) fn min_parallel_secs(&self, out_rate: u32) -> f64 {
-        2.0 * (self.segment_frames * self.spf) as f64 / f64::from(out_rate.max(1))
+    pub(crate) fn min_parallel_secs(out_rate: u32) -> f64 {
+        let plan = Self::for_rate(out_rate);
+        2.0 * (plan.segment_frames * plan.spf) as f64 / f64::from(out_rate.max(1))
     }
 
     /// Global frame at which segment `k`'s encoder starts.
     fn first_frame(&self, k: u64) -> u64 {
-        (k * self.segment_frames).saturating_sub(if k == 0 { 0 } else { WARMUP_FRAMES })
+        match k.checked_sub(1) {
+            None => 0,
+            Some(previous) => self.handover(previous).saturating_sub(WARMUP_FRAMES),
+        }
     }
 
     /// First sample segment `k`'s encoder does not need (if it is not last).
@@ -89,42 +143,31 @@ impl Plan {
     /// First seam candidate between segments `k` and `k + 1` (a global
     /// frame index; the seam is one of the [`SEAM_CANDIDATES`] frames from here).
     pub fn handover(&self, k: u64) -> u64 {
-        (k + 1) * self.segment_frames
+        match usize::try_from(k).ok().and_then(|i| self.planned.get(i)) {
+            Some(&frames) => frames,
+            None => {
+                let after = k - self.planned.len() as u64;
+                self.planned.last().copied().unwrap_or(0) + (after + 1) * self.segment_frames
+            }
+        }
     }
 
-    /// Messages a segment's channel must hold so the decoder never waits
-    /// on it: every block of the segment, and its end.
-    fn channel_len(&self) -> usize {
-        let frames =
-            (self.segment_frames + WARMUP_FRAMES + SEAM_CANDIDATES + LOOKAHEAD_FRAMES) * self.spf;
-        (frames as usize).div_ceil(BLOCK_FRAMES) + 1
+    /// Samples of the longest segment with its overlaps.
+    fn longest_samples(&self) -> u64 {
+        let planned = self.planned.iter().scan(0, |at, &next| {
+            let len = next - *at;
+            *at = next;
+            Some(len)
+        });
+        let frames = planned.max().unwrap_or(0).max(self.segment_frames);
+        (frames + WARMUP_FRAMES + SEAM_CANDIDATES + LOOKAHEAD_FRAMES) * self.spf
     }
-}
-
-/// One segment handed to an encoder: where it starts, and its audio.
-struct Segment {
-    index: u64,
-    first_frame: u64,
-    audio: Receiver<Block>,
-}
-
-/// What a segment's channel carries.
-enum Block {
-    Pcm(Vec<Vec<f32>>),
-    End { last: bool },
-}
-
-/// A segment the decoder is cutting: its samples staged until the next
-/// block is full, and its channel once an encoder has taken it.
-struct OpenSegment {
-    index: u64,
-    staged: Vec<Vec<f32>>,
-    audio: Option<SyncSender<Block>>,
 }
 
 /// Why the parallel path stopped.
 pub(crate) enum ParallelError {
-    /// No seam worked: encode serially instead.
+    /// The segments could not be joined (no seam worked, or the input's
+    /// timestamps turned out inexact): encode serially instead.
     Seam(String),
     /// Anything else.
     Convert(ConvertError),
@@ -136,252 +179,8 @@ impl From<ConvertError> for ParallelError {
     }
 }
 
-/// Encodes `source` with `threads` encoders into `path`. The joiner thread
-/// also runs the output check on the joined frames as it writes them, so
-/// decoding the output overlaps with encoding instead of following it.
-///
-/// # Errors
-/// [`ParallelError::Seam`] when the joiner could not join (the caller then
-/// encodes serially); otherwise the first real error.
-pub(crate) fn encode_parallel(
-    mut source: AudioSource,
-    path: &Path,
-    options: &ConvertOptions,
-    threads: usize,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(AudioSource, OutputInfo), ParallelError> {
-    let plan = Plan::for_rate(source.out_rate);
-    let writer = CheckedWriter::create(path, source.out_rate, source.info.channels)?;
-    let joined_frames = AtomicU64::new(0);
-    let (results_tx, results_rx) = mpsc::channel();
-    let (rate, channels) = (source.out_rate, source.info.channels);
-    let total_secs = source.total_secs();
-    let settings = options.encode;
-    let outcome = std::thread::scope(|scope| {
-        let joiner = scope.spawn(|| join_all(writer, results_rx, &joined_frames));
-        // A rendezvous: a segment is handed out only to an encoder that is
-        // free. When the last encoder stops, the receiver goes with it and
-        // the decoder's next hand-out fails instead of waiting for ever.
-        let (offers, offered) = mpsc::sync_channel::<Segment>(0);
-        let offered = Arc::new(Mutex::new(offered));
-        for _ in 0..threads {
-            let (offered, results) = (Arc::clone(&offered), results_tx.clone());
-            scope.spawn(move || encode_segments(&offered, results, rate, channels, settings));
-        }
-        drop((offered, results_tx));
-        let mut report = |done_frames: u64| {
-            progress(Progress {
-                done_secs: (done_frames * plan.spf) as f64 / f64::from(rate),
-                total_secs,
-            })
-        };
-        let dealt = deal(&mut source, &plan, &offers, &joined_frames, &mut report);
-        drop(offers);
-        while !joiner.is_finished() {
-            std::thread::sleep(Duration::from_millis(50));
-            report(joined_frames.load(Ordering::Relaxed));
-        }
-        let joined = joiner
-            .join()
-            .unwrap_or_else(|_| Err(JoinError::Format(0, "the joiner thread panicked").into()));
-        (dealt, joined)
-    });
-    match outcome {
-        (Err(e), _) if !matches!(e, ConvertError::Encoder(_)) => Err(e.into()),
-        (_, Err(JoinFailure::Seam(detail))) => Err(ParallelError::Seam(detail)),
-        (_, Err(JoinFailure::Convert(e))) => Err(e.into()),
-        (Err(e), Ok(_)) => Err(e.into()),
-        (Ok(()), Ok(info)) => Ok((source, info)),
-    }
-}
-
-/// Decodes and deals the audio out, a segment at a time, to free encoders.
-///
-/// Segments overlap (warm-up and seam frames), so up to two are open at
-/// once. Only the earlier one has been handed out; the later one stages its
-/// first samples (less than the overlap plus a block) until the earlier one
-/// has ended, and is handed out then.
-fn deal(
-    source: &mut AudioSource,
-    plan: &Plan,
-    offers: &SyncSender<Segment>,
-    joined_frames: &AtomicU64,
-    report: &mut dyn FnMut(u64),
-) -> Result<(), ConvertError> {
-    let send =
-        |audio: &SyncSender<Block>, block: Block| audio.send(block).map_err(|_| encoder_gone());
-    let mut open: Vec<OpenSegment> = Vec::with_capacity(2);
-    let mut next_segment = 0u64;
-    let mut pos = 0u64;
-    let mut planes = Vec::new();
-    let mut last_report = 0.0;
-    while source.next(&mut planes)? {
-        let n = planes.first().map_or(0, Vec::len) as u64;
-        while plan.first_frame(next_segment) * plan.spf < pos + n {
-            open.push(OpenSegment {
-                index: next_segment,
-                staged: vec![Vec::with_capacity(BLOCK_FRAMES); planes.len()],
-                audio: None,
-            });
-            next_segment += 1;
-        }
-        if let Some(first) = open.first_mut() {
-            hand_out(first, plan, offers)?;
-        }
-        for segment in &mut open {
-            let end = plan.end_sample(segment.index);
-            let from = (plan.first_frame(segment.index) * plan.spf).max(pos);
-            let to = end.min(pos + n);
-            if from < to {
-                let range = (from - pos) as usize..(to - pos) as usize;
-                for (dst, src) in segment.staged.iter_mut().zip(&planes) {
-                    dst.extend_from_slice(&src[range.clone()]);
-                }
-            }
-            let full = segment.staged.first().map_or(0, Vec::len) >= BLOCK_FRAMES;
-            if let Some(audio) = &segment.audio {
-                if full || to == end {
-                    send(audio, Block::Pcm(std::mem::take(&mut segment.staged)))?;
-                    segment
-                        .staged
-                        .resize_with(planes.len(), || Vec::with_capacity(BLOCK_FRAMES));
-                }
-            }
-        }
-        pos += n;
-        while let Some(first) = open.first_mut() {
-            if pos < plan.end_sample(first.index) {
-                break;
-            }
-            send(hand_out(first, plan, offers)?, Block::End { last: false })?;
-            open.remove(0);
-        }
-        if source.decoded_secs() - last_report >= 1.0 {
-            last_report = source.decoded_secs();
-            report(joined_frames.load(Ordering::Relaxed));
-        }
-    }
-    // The first open segment ends the stream; one that only began is never
-    // handed out.
-    if let Some(mut first) = open.into_iter().next() {
-        let staged = std::mem::take(&mut first.staged);
-        let audio = hand_out(&mut first, plan, offers)?;
-        send(audio, Block::Pcm(staged))?;
-        send(audio, Block::End { last: true })?;
-    }
-    Ok(())
-}
-
-/// Hands `segment` to the next free encoder (waiting for one), unless it
-/// already has one; returns the channel its audio goes into.
-fn hand_out<'a>(
-    segment: &'a mut OpenSegment,
-    plan: &Plan,
-    offers: &SyncSender<Segment>,
-) -> Result<&'a SyncSender<Block>, ConvertError> {
-    if segment.audio.is_none() {
-        let (audio, receiver) = mpsc::sync_channel(plan.channel_len());
-        offers
-            .send(Segment {
-                index: segment.index,
-                first_frame: plan.first_frame(segment.index),
-                audio: receiver,
-            })
-            .map_err(|_| encoder_gone())?;
-        segment.audio = Some(audio);
-    }
-    segment.audio.as_ref().ok_or_else(encoder_gone)
-}
-
-/// The decoder's error when an encoder thread has stopped (the joiner
-/// reports why).
-fn encoder_gone() -> ConvertError {
-    ConvertError::Encoder("an encoder thread stopped".into())
-}
-
-/// An encoder thread: takes the next segment offered, encodes it with a
-/// LAME instance of its own, and hands the frames to the joiner; until the
-/// decoder is done.
-fn encode_segments(
-    offered: &Mutex<Receiver<Segment>>,
-    results: Sender<Result<EncodedSegment, ConvertError>>,
-    rate: u32,
-    channels: usize,
-    settings: EncodeSettings,
-) {
-    let plan = Plan::for_rate(rate);
-    loop {
-        // Only one idle encoder waits on the channel at a time; the others
-        // wait for the lock. A poisoned lock means another encoder panicked.
-        let next = match offered.lock() {
-            Ok(offered) => offered.recv(),
-            Err(_) => return,
-        };
-        let Ok(segment) = next else { return };
-        let result = encode_segment(segment, &plan, rate, channels, &settings);
-        let failed = matches!(result, Some(Err(_)));
-        if let Some(result) = result {
-            if results.send(result).is_err() || failed {
-                return;
-            }
-        }
-    }
-}
-
-/// Encodes one segment; `None` when the decoder dropped it unfinished.
-fn encode_segment(
-    segment: Segment,
-    plan: &Plan,
-    rate: u32,
-    channels: usize,
-    settings: &EncodeSettings,
-) -> Option<Result<EncodedSegment, ConvertError>> {
-    let mut encoder = match Mp3Encoder::new(rate, channels, settings) {
-        Ok(encoder) => encoder,
-        Err(e) => return Some(Err(e)),
-    };
-    let mut bytes = Vec::new();
-    while let Ok(block) = segment.audio.recv() {
-        match block {
-            Block::Pcm(planes) => match encoder.encode(&planes) {
-                Ok(encoded) => bytes.extend_from_slice(encoded),
-                Err(e) => return Some(Err(e)),
-            },
-            Block::End { last } => {
-                return Some(finish(
-                    segment.index,
-                    segment.first_frame,
-                    encoder,
-                    bytes,
-                    last,
-                    plan,
-                ))
-            }
-        }
-    }
-    None
-}
-
-fn finish(
-    index: u64,
-    first_frame: u64,
-    mut encoder: Mp3Encoder,
-    mut bytes: Vec<u8>,
-    last: bool,
-    plan: &Plan,
-) -> Result<EncodedSegment, ConvertError> {
-    bytes.extend_from_slice(encoder.flush()?);
-    Ok(EncodedSegment {
-        index: index as usize,
-        first_frame,
-        handover_from: (!last).then(|| plan.handover(index)),
-        bytes,
-        tag: if last { encoder.lame_tag() } else { None },
-    })
-}
-
-/// How the joiner thread failed.
-enum JoinFailure {
+/// How a segment, or the joiner, failed.
+pub(crate) enum JoinFailure {
     Seam(String),
     Convert(ConvertError),
 }
@@ -396,18 +195,170 @@ impl From<JoinError> for JoinFailure {
     }
 }
 
+impl From<ConvertError> for JoinFailure {
+    fn from(e: ConvertError) -> Self {
+        Self::Convert(e)
+    }
+}
+
+/// What an encoder thread sends the joiner for each segment.
+type SegmentResult = Result<EncodedSegment, JoinFailure>;
+
+/// The output and the encoders a dealer feeds.
+pub(crate) struct Encoders<'a> {
+    pub path: &'a Path,
+    pub rate: u32,
+    pub channels: usize,
+    pub threads: usize,
+    pub total_secs: Option<f64>,
+}
+
+/// Runs `threads` encoder threads (each calling `encode_one` on the
+/// segments it takes; `None` when the dealer gave up on a segment) and the
+/// joiner, while `deal` hands out segments on the calling thread. The
+/// joiner also runs the output check as it writes, so decoding the output
+/// overlaps with encoding instead of following it.
+///
+/// # Errors
+/// [`ParallelError::Seam`] when the joiner could not join or a segment was
+/// inexact (the caller then encodes serially); otherwise the first real error.
+pub(crate) fn run<S, D, E>(
+    encoders: Encoders<'_>,
+    progress: &mut dyn FnMut(Progress),
+    encode_one: E,
+    deal: D,
+) -> Result<OutputInfo, ParallelError>
+where
+    S: Send,
+    E: Fn(S) -> Option<SegmentResult> + Sync,
+    D: FnOnce(&SyncSender<S>, &mut dyn FnMut()) -> Result<(), ParallelError>,
+{
+    let Encoders {
+        path,
+        rate,
+        channels,
+        threads,
+        total_secs,
+    } = encoders;
+    let spf = Plan::spf(rate);
+    let writer = CheckedWriter::create(path, rate, channels)?;
+    let joined_frames = AtomicU64::new(0);
+    let (results_tx, results_rx) = mpsc::channel();
+    let encode_one = &encode_one;
+    let outcome = std::thread::scope(|scope| {
+        let joiner = scope.spawn(|| join_all(writer, results_rx, &joined_frames));
+        // A rendezvous: a segment is handed out only to an encoder that is
+        // free. When the last encoder stops, the receiver goes with it and
+        // the dealer's next hand-out fails instead of waiting for ever.
+        let (offers, offered) = mpsc::sync_channel::<S>(0);
+        let offered = Arc::new(Mutex::new(offered));
+        for _ in 0..threads {
+            let (offered, results) = (Arc::clone(&offered), results_tx.clone());
+            scope.spawn(move || encode_segments(&offered, &results, encode_one));
+        }
+        drop((offered, results_tx));
+        let mut report = |done_frames: u64| {
+            progress(Progress {
+                done_secs: (done_frames * spf) as f64 / f64::from(rate),
+                total_secs,
+            })
+        };
+        let mut report_joined = || report(joined_frames.load(Ordering::Relaxed));
+        let dealt = deal(&offers, &mut report_joined);
+        drop(offers);
+        while !joiner.is_finished() {
+            std::thread::sleep(Duration::from_millis(50));
+            report(joined_frames.load(Ordering::Relaxed));
+        }
+        let joined = joiner
+            .join()
+            .unwrap_or_else(|_| Err(JoinError::Format(0, "the joiner thread panicked").into()));
+        (dealt, joined)
+    });
+    match outcome {
+        (Err(ParallelError::Convert(e)), _) if !is_encoder_gone(&e) => {
+            Err(ParallelError::Convert(e))
+        }
+        (Err(ParallelError::Seam(detail)), _) | (_, Err(JoinFailure::Seam(detail))) => {
+            Err(ParallelError::Seam(detail))
+        }
+        (_, Err(JoinFailure::Convert(e))) => Err(e.into()),
+        (Err(e), Ok(_)) => Err(e),
+        (Ok(()), Ok(info)) => Ok(info),
+    }
+}
+
+/// The dealer's error when an encoder thread has stopped (the joiner
+/// reports why).
+fn encoder_gone() -> ConvertError {
+    ConvertError::Encoder("an encoder thread stopped".into())
+}
+
+fn is_encoder_gone(e: &ConvertError) -> bool {
+    matches!(e, ConvertError::Encoder(_))
+}
+
+/// Offers `segment` to the next free encoder (waiting for one).
+fn offer<S>(offers: &SyncSender<S>, segment: S) -> Result<(), ConvertError> {
+    offers.send(segment).map_err(|_| encoder_gone())
+}
+
+/// An encoder thread: takes the next segment offered and encodes it, until
+/// the dealer is done or a segment fails.
+fn encode_segments<S>(
+    offered: &Mutex<Receiver<S>>,
+    results: &Sender<SegmentResult>,
+    encode_one: &(impl Fn(S) -> Option<SegmentResult> + Sync),
+) {
+    loop {
+        // Only one idle encoder waits on the channel at a time; the others
+        // wait for the lock. A poisoned lock means another encoder panicked.
+        let next = match offered.lock() {
+            Ok(offered) => offered.recv(),
+            Err(_) => return,
+        };
+        let Ok(segment) = next else { return };
+        let Some(result) = encode_one(segment) else {
+            continue;
+        };
+        let failed = result.is_err();
+        if results.send(result).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Flushes a segment's encoder and wraps its frames for the joiner.
+fn finish(
+    index: u64,
+    first_frame: u64,
+    mut encoder: Mp3Encoder,
+    mut bytes: Vec<u8>,
+    last: bool,
+    plan: &Plan,
+) -> SegmentResult {
+    bytes.extend_from_slice(encoder.flush()?);
+    Ok(EncodedSegment {
+        index: index as usize,
+        first_frame,
+        handover_from: (!last).then(|| plan.handover(index)),
+        bytes,
+        tag: if last { encoder.lame_tag() } else { None },
+    })
+}
+
 /// The joiner thread: puts segments back in order, joins them and finishes
 /// the output check.
 fn join_all(
     writer: CheckedWriter,
-    results: Receiver<Result<EncodedSegment, ConvertError>>,
+    results: Receiver<SegmentResult>,
     joined_frames: &AtomicU64,
 ) -> Result<OutputInfo, JoinFailure> {
     let mut joiner = Joiner::new(writer, SEAM_CANDIDATES);
     let mut waiting = BTreeMap::new();
     let mut next = 0usize;
     while let Ok(result) = results.recv() {
-        let seg = result.map_err(JoinFailure::Convert)?;
+        let seg = result?;
         waiting.insert(seg.index, seg);
         while let Some(seg) = waiting.remove(&next) {
             let last = seg.handover_from.is_none();
@@ -417,11 +368,50 @@ fn join_all(
             if last {
                 let (mut writer, tag) = joiner.finish()?;
                 writer.flush().map_err(JoinError::Io)?;
-                return writer.finish(Some(&tag)).map_err(JoinFailure::Convert);
+                return Ok(writer.finish(Some(&tag))?);
             }
         }
     }
     Err(JoinFailure::Convert(ConvertError::Encoder(
         "the encoders stopped before the last segment".into(),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packet_segments_shrink_towards_the_end() {
+        let rate = 44_100;
+        let ten_minutes = 600 * u64::from(rate);
+        let plan = Plan::for_packets(rate, Some(ten_minutes), 2);
+        let lengths: Vec<u64> = (0..plan.planned.len() as u64)
+            .map(|k| plan.handover(k) - k.checked_sub(1).map_or(0, |p| plan.handover(p)))
+            .collect();
+        assert!(lengths.first() > lengths.last(), "{lengths:?}");
+        let total_frames = ten_minutes.div_ceil(plan.spf);
+        let last = plan.handover(plan.planned.len() as u64 - 1);
+        let shortest = Plan::frames(PACKET_SEGMENT_SECS.1, rate, plan.spf);
+        assert!(
+            total_frames - last >= shortest,
+            "the last segment is too short"
+        );
+        assert!(
+            total_frames - last < 3 * shortest,
+            "the last segment is too long"
+        );
+        // Beyond the plan (a container that understated its length) segments
+        // go on at the longest length.
+        let k = plan.planned.len() as u64;
+        assert_eq!(plan.handover(k) - plan.handover(k - 1), plan.segment_frames);
+    }
+
+    #[test]
+    fn pcm_segments_are_equal() {
+        let plan = Plan::for_rate(48_000);
+        assert_eq!(plan.first_frame(0), 0);
+        assert_eq!(plan.handover(2) - plan.handover(1), plan.segment_frames);
+        assert_eq!(plan.first_frame(3), plan.handover(2) - WARMUP_FRAMES);
+    }
 }
