@@ -53,8 +53,12 @@ pub const SEAM_CANDIDATES: u64 = 4;
 pub const LOOKAHEAD_FRAMES: u64 = 3;
 /// Length of a segment when PCM is dealt, in seconds.
 const PCM_SEGMENT_SECS: f64 = 6.0;
-/// Longest and shortest segment when packets are dealt, in seconds.
-const PACKET_SEGMENT_SECS: (f64, f64) = (30.0, 6.0);
+/// Longest and shortest segment when packets are dealt, in seconds. Longer
+/// segments mean fewer seams (each costs ≈ 15 frames of encoding: warm-up,
+/// overlap and a LAME start-up), but the joiner and the encoders hold a
+/// segment's MP3 and its packets: on a 60-minute file peak RSS measured
+/// 14.3 MiB at 15 s, 14.9–15.5 MiB at 20 s and 17.6 MiB at 30 s.
+const PACKET_SEGMENT_SECS: (f64, f64) = (15.0, 6.0);
 
 /// Where segments start and end on the global frame grid (public so that
 /// tests can find the seams).
