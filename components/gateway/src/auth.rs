@@ -100,27 +100,22 @@ pub async fn authenticate(headers: &HeaderMap) -> Result<Caller, ApiError> {
         _ => return Err(ApiError::missing_credentials()),
     };
     let token = bearer_token(header.as_bytes()).ok_or_else(ApiError::invalid_token)?;
-    let typ = parse_unverified(token)
-        .map_err(|_| ApiError::invalid_token())?
-        .claims
-        .typ;
+    // Parsed once: its `typ` picks the path, and the checks reuse it.
+    let parsed = parse_unverified(token).map_err(|_| ApiError::invalid_token())?;
     let verifier = config::verifier().map_err(failure::misconfigured)?;
     let now = now_secs();
-    match typ {
+    match parsed.claims.typ {
         TokenType::Service => {
-            verifier.verify_signed(token, TokenType::Service, now)?;
+            verifier.verify_signed_parsed(parsed, TokenType::Service, now)?;
             Ok(Caller::Service)
         }
         TokenType::Refresh => Err(ApiError::invalid_token()),
         TokenType::Access => match config::auth_mode().map_err(failure::misconfigured)? {
             AuthMode::Local => {
                 let store = SessionKv::open()?;
-                let claims = verifier.check_access(token, &store, now).map_err(|error| {
-                    if let CheckError::Unavailable(cause) = &error {
-                        eprintln!("auth: session store unavailable: {cause}");
-                    }
-                    ApiError::from(error)
-                })?;
+                let claims = verifier
+                    .check_access_parsed(parsed, &store, now)
+                    .map_err(session_check_failed)?;
                 Ok(Caller::User(User {
                     id: claims.sub,
                     email: claims.email,
@@ -129,6 +124,15 @@ pub async fn authenticate(headers: &HeaderMap) -> Result<Caller, ApiError> {
             AuthMode::Remote => remote_validate(token).await,
         },
     }
+}
+
+/// The answer to a failed session check; a store outage is logged (the
+/// token never is).
+fn session_check_failed(error: CheckError) -> ApiError {
+    if let CheckError::Unavailable(cause) = &error {
+        eprintln!("auth: session store unavailable: {cause}");
+    }
+    ApiError::from(error)
 }
 
 /// Session records in key-value `default`, as the auth component writes them.

@@ -20,6 +20,8 @@ const ED25519_SIGNATURE_LEN: usize = 64;
 /// Nothing in it is authenticated yet.
 #[derive(Debug, Clone)]
 pub struct UnverifiedToken<'a> {
+    /// The whole compact token (what the session record's hash covers).
+    pub token: &'a str,
     /// The header's `kid` (a sane id, not yet looked up).
     pub kid: String,
     /// The claims as the token states them.
@@ -54,6 +56,7 @@ pub fn parse_unverified(token: &str) -> Result<UnverifiedToken<'_>, Rejection> {
     }
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
     Ok(UnverifiedToken {
+        token,
         kid,
         claims,
         signing_input,

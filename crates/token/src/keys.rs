@@ -183,8 +183,8 @@ impl KeySet {
             .ok_or(KeyError("JWKS lacks a keys array"))?;
         let mut keys = Vec::with_capacity(entries.len());
         for entry in entries {
-            let jwk: Jwk = serde_json::from_value(entry.clone())
-                .map_err(|_| KeyError("JWKS entry is not an OKP JWK"))?;
+            let jwk =
+                Jwk::deserialize(entry).map_err(|_| KeyError("JWKS entry is not an OKP JWK"))?;
             if jwk.d.is_some() {
                 return Err(KeyError("JWKS must not contain private keys"));
             }

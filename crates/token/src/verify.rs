@@ -68,8 +68,23 @@ impl Verifier {
         store: &S,
         now: u64,
     ) -> Result<Claims, CheckError> {
-        let parsed = self.parse_and_check(token, TokenType::Access, now)?;
-        self.check_session(token, parsed.claims, store)
+        self.check_access_parsed(parse_unverified(token)?, store, now)
+    }
+
+    /// [`Verifier::check_access`] for a token the caller has already parsed
+    /// with [`parse_unverified`] (to pick a path by its `typ`), so the hot
+    /// path decodes it once.
+    ///
+    /// # Errors
+    /// As [`Verifier::check_access`].
+    pub fn check_access_parsed<S: SessionStore + ?Sized>(
+        &self,
+        parsed: UnverifiedToken<'_>,
+        store: &S,
+        now: u64,
+    ) -> Result<Claims, CheckError> {
+        let parsed = self.check_parsed(parsed, TokenType::Access, now)?;
+        self.check_session(parsed.token, parsed.claims, store)
     }
 
     /// Checks any Bearer token a route may see: access tokens by the
@@ -88,14 +103,8 @@ impl Verifier {
     ) -> Result<Claims, CheckError> {
         let parsed = parse_unverified(token)?;
         match parsed.claims.typ {
-            TokenType::Access => {
-                let parsed = self.check_parsed(parsed, TokenType::Access, now)?;
-                self.check_session(token, parsed.claims, store)
-            }
-            TokenType::Service => {
-                let parsed = self.check_parsed(parsed, TokenType::Service, now)?;
-                Ok(self.check_signature(token, parsed, now)?)
-            }
+            TokenType::Access => self.check_access_parsed(parsed, store, now),
+            TokenType::Service => Ok(self.verify_signed_parsed(parsed, TokenType::Service, now)?),
             TokenType::Refresh => Err(Rejection::Type.into()),
         }
     }
@@ -112,17 +121,22 @@ impl Verifier {
         expected: TokenType,
         now: u64,
     ) -> Result<Claims, Rejection> {
-        let parsed = self.parse_and_check(token, expected, now)?;
-        self.check_signature(token, parsed, now)
+        self.verify_signed_parsed(parse_unverified(token)?, expected, now)
     }
 
-    fn parse_and_check<'a>(
+    /// [`Verifier::verify_signed`] for a token already parsed with
+    /// [`parse_unverified`].
+    ///
+    /// # Errors
+    /// As [`Verifier::verify_signed`].
+    pub fn verify_signed_parsed(
         &self,
-        token: &'a str,
+        parsed: UnverifiedToken<'_>,
         expected: TokenType,
         now: u64,
-    ) -> Result<UnverifiedToken<'a>, Rejection> {
-        self.check_parsed(parse_unverified(token)?, expected, now)
+    ) -> Result<Claims, Rejection> {
+        let parsed = self.check_parsed(parsed, expected, now)?;
+        self.check_signature(parsed, now)
     }
 
     fn check_parsed<'a>(
@@ -158,12 +172,7 @@ impl Verifier {
         Ok(claims)
     }
 
-    fn check_signature(
-        &self,
-        token: &str,
-        parsed: UnverifiedToken<'_>,
-        now: u64,
-    ) -> Result<Claims, Rejection> {
+    fn check_signature(&self, parsed: UnverifiedToken<'_>, now: u64) -> Result<Claims, Rejection> {
         let key = self.keys.get(&parsed.kid).ok_or(Rejection::UnknownKey)?;
         let options = VerificationOptions {
             required_key_id: Some(parsed.kid.clone()),
@@ -173,7 +182,7 @@ impl Verifier {
             artificial_time: Some(Duration::from_secs(now)),
             ..VerificationOptions::default()
         };
-        key.verify_token::<NoCustomClaims>(token, Some(options))
+        key.verify_token::<NoCustomClaims>(parsed.token, Some(options))
             .map_err(|_| Rejection::Signature)?;
         Ok(parsed.claims)
     }

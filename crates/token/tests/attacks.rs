@@ -5,7 +5,8 @@ mod support;
 
 use clipwave_http::{ApiError, ErrorCode};
 use clipwave_token::{
-    generate_key_pair, token_hash, CheckError, KeySet, Rejection, SigningKey, TokenType, Verifier,
+    compact, generate_key_pair, token_hash, CheckError, KeySet, Rejection, SigningKey, TokenType,
+    Verifier,
 };
 use jwt_simple::prelude::{Claims as JwtClaims, Duration, HS256Key, MACLike};
 use support::*;
@@ -334,6 +335,28 @@ fn an_unlisted_but_validly_signed_token_costs_one_read_and_is_rejected() {
     );
     assert_eq!(*store.reads.borrow(), 1);
     assert_ne!(token_hash(&token), token_hash(&format!("{token}x")));
+}
+
+#[test]
+fn a_token_parsed_once_by_the_caller_gets_the_same_checks() {
+    let (signing, verifier) = keys();
+    let listed = signing.sign(&claims(TokenType::Access)).unwrap();
+    let unlisted = signing.sign(&claims(TokenType::Access)).unwrap();
+    let service = signing.sign(&claims(TokenType::Service)).unwrap();
+    let store = MapStore::listing(&[&listed]);
+    let parsed = |token| compact::parse_unverified(token).unwrap();
+
+    let accepted = verifier.check_access_parsed(parsed(&listed), &store, NOW);
+    let not_listed = verifier.check_access_parsed(parsed(&unlisted), &store, NOW);
+    let wrong_type = verifier.check_access_parsed(parsed(&service), &store, NOW);
+    let signed = verifier.verify_signed_parsed(parsed(&service), TokenType::Service, NOW);
+
+    assert_ne!(listed, unlisted);
+    assert_eq!(accepted.unwrap(), claims(TokenType::Access));
+    assert_eq!(rejected(not_listed), Rejection::NotListed);
+    assert_eq!(rejected(wrong_type), Rejection::Type);
+    assert_eq!(*store.reads.borrow(), 2, "one read per access check");
+    assert_eq!(signed.unwrap(), claims(TokenType::Service));
 }
 
 fn merged_jwks(documents: &[&str]) -> String {
