@@ -58,7 +58,9 @@ const PCM_SEGMENT_SECS: f64 = 6.0;
 /// overlap and a LAME start-up), but the joiner and the encoders hold a
 /// segment's MP3 and its packets: on a 60-minute file peak RSS measured
 /// 14.3 MiB at 15 s, 14.9–15.5 MiB at 20 s and 17.6 MiB at 30 s.
-const PACKET_SEGMENT_SECS: (f64, f64) = (15.0, 6.0);
+/// The shortest bounds the time one encoder may idle at the end while the
+/// other finishes the last segment.
+const PACKET_SEGMENT_SECS: (f64, f64) = (15.0, 3.0);
 
 /// Where segments start and end on the global frame grid (public so that
 /// tests can find the seams).
