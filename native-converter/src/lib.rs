@@ -12,7 +12,8 @@
 //! - [`convert`]: the public entry point, with progress and cancellation.
 //! - `pipeline`: the audio source shared by both strategies, and the
 //!   one-thread encoder.
-//! - [`parallel`]: segments dealt to encoder threads; `join` stitches their
+//! - [`parallel`]: segments dealt to encoder threads (compressed packets
+//!   for AAC in MP4, decoded PCM otherwise); `join` stitches their
 //!   frames (re-laying the bit reservoir, see `mp3_frames`) and `lame_tag`
 //!   writes the joined stream's LAME tag.
 //! - [`verify`]: the output check (every frame decodes as it is written,
