@@ -334,10 +334,27 @@ fn encode_segments<S>(
     }
 }
 
+/// Where a segment sits in the stream.
+#[derive(Debug, Clone, Copy)]
+struct SegmentAt {
+    /// Position among the segments (0, 1, 2, ...).
+    index: u64,
+    /// Global frame at which its encoder starts.
+    first_frame: u64,
+}
+
+impl SegmentAt {
+    fn new(index: u64, plan: &Plan) -> Self {
+        Self {
+            index,
+            first_frame: plan.first_frame(index),
+        }
+    }
+}
+
 /// Flushes a segment's encoder and wraps its frames for the joiner.
 fn finish(
-    index: u64,
-    first_frame: u64,
+    at: SegmentAt,
     mut encoder: Mp3Encoder,
     mut bytes: Vec<u8>,
     last: bool,
@@ -345,9 +362,9 @@ fn finish(
 ) -> SegmentResult {
     bytes.extend_from_slice(encoder.flush()?);
     Ok(EncodedSegment {
-        index: index as usize,
-        first_frame,
-        handover_from: (!last).then(|| plan.handover(index)),
+        index: at.index as usize,
+        first_frame: at.first_frame,
+        handover_from: (!last).then(|| plan.handover(at.index)),
         bytes,
         tag: if last { encoder.lame_tag() } else { None },
     })

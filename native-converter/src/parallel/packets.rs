@@ -24,7 +24,9 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::formats::Packet;
 
-use super::{finish, offer, run, Encoders, JoinFailure, ParallelError, Plan, SegmentResult};
+use super::{
+    finish, offer, run, Encoders, JoinFailure, ParallelError, Plan, SegmentAt, SegmentResult,
+};
 use crate::convert::{ConvertOptions, Progress};
 use crate::decode::{
     check_complete, AudioInfo, PacketDecoder, PcmBlock, TrackPackets, TrackReader,
@@ -41,8 +43,7 @@ const PREROLL_SAMPLES: i64 = 2048;
 
 /// One segment handed to an encoder: where it starts, and its packets.
 struct Segment {
-    index: u64,
-    first_frame: u64,
+    at: SegmentAt,
     packets: Receiver<Message>,
 }
 
@@ -303,8 +304,7 @@ fn hand_out<'s>(
         offer(
             offers,
             Segment {
-                index: segment.index,
-                first_frame: plan.first_frame(segment.index),
+                at: SegmentAt::new(segment.index, plan),
                 packets: receiver,
             },
         )?;
@@ -337,8 +337,8 @@ fn encode_segment(segment: Segment, shared: &Shared<'_>) -> Option<SegmentResult
     let mut info = track.info.clone();
     // The samples this segment encodes: its frames on the global grid,
     // within the track.
-    let from = (segment.first_frame * plan.spf) as i64;
-    let to = (plan.end_sample(segment.index) as i64)
+    let from = (segment.at.first_frame * plan.spf) as i64;
+    let to = (plan.end_sample(segment.at.index) as i64)
         .min(track.length.map_or(i64::MAX, |len| len as i64));
     let mut block = PcmBlock::default();
     let mut bytes = Vec::new();
@@ -352,14 +352,7 @@ fn encode_segment(segment: Segment, shared: &Shared<'_>) -> Option<SegmentResult
             } => (start, packet, last_of_track),
             Message::End { last } => {
                 input_end.fetch_max(kept_end.max(0) as u64, Ordering::Relaxed);
-                return Some(finish(
-                    segment.index,
-                    segment.first_frame,
-                    encoder,
-                    bytes,
-                    last,
-                    plan,
-                ));
+                return Some(finish(segment.at, encoder, bytes, last, plan));
             }
         };
         let decoded = decoder.decode(&packet, &mut info, false, &mut block, |frames| {

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
-use super::{finish, offer, run, Encoders, ParallelError, Plan, SegmentResult};
+use super::{finish, offer, run, Encoders, ParallelError, Plan, SegmentAt, SegmentResult};
 use crate::convert::{ConvertOptions, Progress};
 use crate::encode::{EncodeSettings, Mp3Encoder};
 use crate::pipeline::AudioSource;
@@ -22,8 +22,7 @@ const BLOCK_FRAMES: usize = 4096;
 
 /// One segment handed to an encoder: where it starts, and its audio.
 struct Segment {
-    index: u64,
-    first_frame: u64,
+    at: SegmentAt,
     audio: Receiver<Block>,
 }
 
@@ -163,8 +162,7 @@ fn hand_out<'a>(
         offer(
             offers,
             Segment {
-                index: segment.index,
-                first_frame: plan.first_frame(segment.index),
+                at: SegmentAt::new(segment.index, plan),
                 audio: receiver,
             },
         )?;
@@ -192,16 +190,7 @@ fn encode_segment(
                 Ok(encoded) => bytes.extend_from_slice(encoded),
                 Err(e) => return Some(Err(e.into())),
             },
-            Block::End { last } => {
-                return Some(finish(
-                    segment.index,
-                    segment.first_frame,
-                    encoder,
-                    bytes,
-                    last,
-                    plan,
-                ))
-            }
+            Block::End { last } => return Some(finish(segment.at, encoder, bytes, last, plan)),
         }
     }
     None
