@@ -67,7 +67,13 @@ pub fn handle(
                 "Only grant_type=client_credentials is supported.",
             ))
         }
-        None => return Err(ApiError::bad_request("grant_type is required.")),
+        // RFC 6749 §5.2: a missing parameter is `invalid_request`.
+        None => {
+            return Err(ApiError::new(
+                clipwave_http::ErrorCode::InvalidRequest,
+                "grant_type is required.",
+            ))
+        }
     }
     let tokens = Issuer::from_config()?.service(&credentials.user, now)?;
     Ok(tokens.into_response(request_id))

@@ -31,6 +31,8 @@ pub enum ErrorCode {
     InvalidClient,
     /// 400: OAuth2 `grant_type` other than `client_credentials`.
     UnsupportedGrantType,
+    /// 400: an OAuth2 request missing a required parameter (RFC 6749 §5.2).
+    InvalidRequest,
     /// 404: nothing here, or nothing of the caller's.
     NotFound,
     /// 405: the route exists, the method does not.
@@ -67,6 +69,7 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::InvalidClient => "invalid_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidRequest => "invalid_request",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
@@ -84,7 +87,9 @@ impl ErrorCode {
     /// The HTTP status that goes with the code.
     pub fn status(self) -> StatusCode {
         match self {
-            Self::BadRequest | Self::UnsupportedGrantType => StatusCode::BAD_REQUEST,
+            Self::BadRequest | Self::UnsupportedGrantType | Self::InvalidRequest => {
+                StatusCode::BAD_REQUEST
+            }
             Self::InvalidCredentials
             | Self::Unauthorized
             | Self::InvalidToken

@@ -200,6 +200,7 @@ fn client_credentials_give_a_service_token_and_bad_clients_get_invalid_client() 
         WORKER_CLIENT_SECRET,
         "grant_type=password",
     );
+    let no_grant = post(WORKER_CLIENT_ID, WORKER_CLIENT_SECRET, "scope=x");
 
     assert_eq!(ok.headers()["cache-control"], "no-store");
     let body = json(ok);
@@ -222,6 +223,8 @@ fn client_credentials_give_a_service_token_and_bad_clients_get_invalid_client() 
     assert_eq!(json(wrong)["error"], "invalid_client");
     assert_eq!(grant.status(), 400);
     assert_eq!(json(grant)["error"], "unsupported_grant_type");
+    assert_eq!(no_grant.status(), 400);
+    assert_eq!(json(no_grant)["error"], "invalid_request");
 }
 
 #[test]
