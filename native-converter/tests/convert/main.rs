@@ -4,6 +4,7 @@
 
 mod alignment;
 mod bad_input;
+mod cancel;
 mod cli;
 mod formats;
 mod fuzz;
