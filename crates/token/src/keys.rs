@@ -95,6 +95,12 @@ pub fn public_jwks(keys: &[(&str, &[u8])]) -> String {
     serde_json::json!({ "keys": keys }).to_string()
 }
 
+/// A JWKS document as [`KeySet::from_jwks`] expects it.
+#[derive(Deserialize)]
+struct Jwks {
+    keys: Vec<Jwk>,
+}
+
 #[derive(Deserialize, Serialize)]
 struct Jwk {
     kty: String,
@@ -175,16 +181,31 @@ impl KeySet {
     /// with distinct sane `kid`s, when one carries a private part, or when it
     /// lists no key at all.
     pub fn from_jwks(json: &str) -> Result<Self, KeyError> {
+        // The gateway reads its JWKS on every request: a well-formed one goes
+        // straight into typed entries. Anything that shape refuses (even a
+        // repeated member, which the map below tolerates) takes the generic
+        // path, so the outcome and its error are the same either way.
+        if let Ok(Jwks { keys }) = serde_json::from_str::<Jwks>(json) {
+            return Self::from_entries(keys.into_iter().map(Ok));
+        }
         let doc: Map<String, Value> =
             serde_json::from_str(json).map_err(|_| KeyError("public keys are not a JWKS"))?;
         let entries = doc
             .get("keys")
             .and_then(Value::as_array)
             .ok_or(KeyError("JWKS lacks a keys array"))?;
-        let mut keys = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let jwk =
-                Jwk::deserialize(entry).map_err(|_| KeyError("JWKS entry is not an OKP JWK"))?;
+        Self::from_entries(entries.iter().map(|entry| {
+            Jwk::deserialize(entry).map_err(|_| KeyError("JWKS entry is not an OKP JWK"))
+        }))
+    }
+
+    /// Checks the entries in order; the first problem is the error.
+    fn from_entries(
+        entries: impl Iterator<Item = Result<Jwk, KeyError>>,
+    ) -> Result<Self, KeyError> {
+        let mut keys: Vec<(String, [u8; 32])> = Vec::new();
+        for jwk in entries {
+            let jwk = jwk?;
             if jwk.d.is_some() {
                 return Err(KeyError("JWKS must not contain private keys"));
             }
@@ -285,6 +306,33 @@ mod tests {
             assert!(KeySet::from_jwks(doc).is_err(), "{doc}");
             assert!(SigningKey::from_jwk(doc).is_err(), "{doc}");
         }
+    }
+
+    #[test]
+    fn a_jwks_gives_the_same_keys_and_errors_through_either_parsing_path() {
+        let good = generate_key_pair("k1");
+        let entry = &good.jwks["{\"keys\":[".len()..good.jwks.len() - 2];
+        let private = generate_key_pair("k2").private_jwk;
+        let from = |doc: String| KeySet::from_jwks(&doc).map(|set| set.keys);
+
+        let repeated = from(format!("{{\"keys\":[],\"keys\":[{entry}]}}"));
+        let extra_member = from(format!("{{\"x\":1,\"keys\":[{entry}]}}"));
+
+        assert_eq!(repeated, from(good.jwks.clone()), "the last member wins");
+        assert_eq!(extra_member, from(good.jwks.clone()));
+        assert_eq!(
+            from("{\"keys\":null}".into()),
+            Err(KeyError("JWKS lacks a keys array"))
+        );
+        assert_eq!(
+            from(format!("{{\"keys\":[{entry},{{\"kty\":\"RSA\"}}]}}")),
+            Err(KeyError("JWKS entry is not an OKP JWK"))
+        );
+        assert_eq!(
+            from(format!("{{\"keys\":[{private},{{\"kty\":1}}]}}")),
+            Err(KeyError("JWKS must not contain private keys")),
+            "entries are checked in order"
+        );
     }
 
     #[test]
