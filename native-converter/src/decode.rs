@@ -391,7 +391,14 @@ impl AudioDecoder {
             return Ok(None);
         }
         let this = Self::open_unprimed(path)?;
-        if !this.exact_timestamps || this.info.sample_rate != primed.info.sample_rate {
+        // Positions are computed in i64; a trim beyond any real file's
+        // length (a hostile edit list) stays on one thread.
+        let sane = |n: u64| n < 1 << 40;
+        if !this.exact_timestamps
+            || this.info.sample_rate != primed.info.sample_rate
+            || !sane(this.to_skip)
+            || !this.remaining.is_none_or(sane)
+        {
             return Ok(None);
         }
         Ok(Some(TrackPackets {

@@ -53,6 +53,8 @@ pub const SEAM_CANDIDATES: u64 = 4;
 pub const LOOKAHEAD_FRAMES: u64 = 3;
 /// Length of a segment when PCM is dealt, in seconds.
 const PCM_SEGMENT_SECS: f64 = 6.0;
+/// Segments planned ahead at most (≈ 40 hours of 15-s segments).
+const MAX_PLANNED_SEGMENTS: usize = 10_000;
 /// Longest and shortest segment when packets are dealt, in seconds. Longer
 /// segments mean fewer seams (each costs ≈ 15 frames of encoding: warm-up,
 /// overlap and a LAME start-up), but the joiner and the encoders hold a
@@ -100,7 +102,9 @@ impl Plan {
         let mut planned = Vec::new();
         if let Some(total) = total_samples.map(|samples| samples.div_ceil(spf)) {
             let mut at = 0;
-            loop {
+            // The length comes from the container: a lie must not make the
+            // plan itself huge (beyond it, segments go on at the longest).
+            while planned.len() < MAX_PLANNED_SEGMENTS {
                 let left = total.saturating_sub(at);
                 let len = (left / threads.max(1) as u64).clamp(shortest, longest);
                 if left < len + shortest {
@@ -430,6 +434,14 @@ mod tests {
         // Beyond the plan (a container that understated its length) segments
         // go on at the longest length.
         let k = plan.planned.len() as u64;
+        assert_eq!(plan.handover(k) - plan.handover(k - 1), plan.segment_frames);
+    }
+
+    #[test]
+    fn a_length_no_file_has_does_not_make_the_plan_huge() {
+        let plan = Plan::for_packets(44_100, Some(u64::MAX), 2);
+        assert_eq!(plan.planned.len(), MAX_PLANNED_SEGMENTS);
+        let k = MAX_PLANNED_SEGMENTS as u64;
         assert_eq!(plan.handover(k) - plan.handover(k - 1), plan.segment_frames);
     }
 

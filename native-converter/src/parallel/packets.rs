@@ -198,15 +198,8 @@ impl Dealer<'_> {
                 let start = p.ts() as i64 - self.skip;
                 track.length.is_none_or(|len| start < len as i64)
             });
-            if let (Some(previous), Some(next)) = (&held, &next) {
-                if previous.ts() + previous.dur() != next.ts() {
-                    return Err(ParallelError::Seam(format!(
-                        "packet timestamps jump from {} + {} to {}",
-                        previous.ts(),
-                        previous.dur(),
-                        next.ts()
-                    )));
-                }
+            if let Some(next) = &next {
+                check_timeline(held.as_ref(), next)?;
             }
             // One packet is held back so the track's last is known as such.
             if let Some(packet) = held.take() {
@@ -314,6 +307,25 @@ fn hand_out<'s>(
         segment.packets = Some(packets);
     }
     segment.packets.as_ref().ok_or_else(super::encoder_gone)
+}
+
+/// Longest packet accepted, in samples (AAC's are 1024): with it, and
+/// timestamps that start at 0 and never jump, one packet opens at most a
+/// segment or two, whatever a hostile container claims.
+const MAX_PACKET_SAMPLES: u64 = 1 << 16;
+
+/// Checks that `next` follows `previous` (or starts the track) without a
+/// gap or overlap; anything else is handed to one thread.
+fn check_timeline(previous: Option<&Packet>, next: &Packet) -> Result<(), ParallelError> {
+    let expected = previous.map_or(Some(0), |p| p.ts().checked_add(p.dur()));
+    if expected == Some(next.ts()) && next.dur() <= MAX_PACKET_SAMPLES {
+        return Ok(());
+    }
+    Err(ParallelError::Seam(format!(
+        "packet timestamps are not contiguous (expected {expected:?}, got {} + {})",
+        next.ts(),
+        next.dur()
+    )))
 }
 
 /// Decodes and encodes one segment; `None` when the dealer dropped it
@@ -473,6 +485,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_timeline_that_does_not_start_at_zero_or_jumps_goes_to_one_thread() {
+        let packet = |ts, dur| Packet::new_from_slice(0, ts, dur, &[]);
+        let follows =
+            |previous: Option<&Packet>, next: &Packet| check_timeline(previous, next).is_ok();
+        assert!(follows(None, &packet(0, 1024)));
+        assert!(follows(Some(&packet(0, 1024)), &packet(1024, 1024)));
+        assert!(!follows(None, &packet(1 << 40, 1024)), "first packet late");
+        assert!(!follows(Some(&packet(0, 1024)), &packet(4096, 1024)), "gap");
+        assert!(
+            !follows(Some(&packet(0, 1024)), &packet(512, 1024)),
+            "overlap"
+        );
+        assert!(
+            !follows(Some(&packet(u64::MAX, 1)), &packet(0, 1)),
+            "overflow"
+        );
+        assert!(!follows(None, &packet(0, 1 << 40)), "huge packet");
     }
 
     #[test]
