@@ -355,7 +355,8 @@ impl AudioDecoder {
             source_channels,
             channels: packets.mix.out_channels(),
             codec: codec_name(params.codec),
-            expected_frames: params.n_frames,
+            // Fragmented MP4 announces 0 frames in its empty `moov`.
+            expected_frames: params.n_frames.filter(|&n| n > 0),
         };
         Ok(Self {
             reader: TrackReader { format, track_id },

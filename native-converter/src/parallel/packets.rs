@@ -151,6 +151,7 @@ pub(crate) fn encode_packets(
             let mut dealer = Dealer {
                 plan: &plan,
                 skip: track.skip as i64,
+                origin: None,
                 offers,
                 open: Vec::with_capacity(2),
                 next_segment: 0,
@@ -169,6 +170,9 @@ pub(crate) fn encode_packets(
 struct Dealer<'a> {
     plan: &'a Plan,
     skip: i64,
+    /// The first packet's timestamp: sample 0 of the track (fragmented MP4
+    /// cut from a longer stream may not start at 0).
+    origin: Option<u64>,
     offers: &'a SyncSender<Segment>,
     /// Segments with packets dealt and no end yet; only the first may be
     /// without an encoder (its packets staged).
@@ -192,15 +196,15 @@ impl Dealer<'_> {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 return Err(ConvertError::Canceled.into());
             }
-            // Packets past the container's end of the track are not decoded
-            // (as on one thread).
-            let next = reader.next_packet()?.filter(|p| {
-                let start = p.ts() as i64 - self.skip;
-                track.length.is_none_or(|len| start < len as i64)
-            });
+            let next = reader.next_packet()?;
             if let Some(next) = &next {
                 check_timeline(held.as_ref(), next)?;
+                self.origin.get_or_insert(next.ts());
             }
+            // Packets past the container's end of the track are not decoded
+            // (as on one thread).
+            let next =
+                next.filter(|p| track.length.is_none_or(|len| self.start_of(p) < len as i64));
             // One packet is held back so the track's last is known as such.
             if let Some(packet) = held.take() {
                 covered = self.route(packet, next.is_none())?;
@@ -226,11 +230,19 @@ impl Dealer<'_> {
         Ok(())
     }
 
+    /// Where `packet`'s first sample lies in the output's timeline. The
+    /// timeline check keeps this small: timestamps grow from the origin by
+    /// at most [`MAX_PACKET_SAMPLES`] per packet.
+    fn start_of(&self, packet: &Packet) -> i64 {
+        let from_origin = packet.ts().wrapping_sub(self.origin.unwrap_or(0));
+        from_origin as i64 - self.skip
+    }
+
     /// Deals `packet` to the segments that need it; returns the end of the
     /// samples dealt so far.
     fn route(&mut self, packet: Packet, last_of_track: bool) -> Result<i64, ConvertError> {
         let plan = self.plan;
-        let start = packet.ts() as i64 - self.skip;
+        let start = self.start_of(&packet);
         let end = start + packet.dur() as i64;
         while (plan.first_frame(self.next_segment) * plan.spf) as i64 - PREROLL_SAMPLES < end {
             self.open.push(OpenSegment {
@@ -310,14 +322,14 @@ fn hand_out<'s>(
 }
 
 /// Longest packet accepted, in samples (AAC's are 1024): with it, and
-/// timestamps that start at 0 and never jump, one packet opens at most a
-/// segment or two, whatever a hostile container claims.
+/// timestamps that never jump, one packet opens at most a segment or two,
+/// whatever a hostile container claims.
 const MAX_PACKET_SAMPLES: u64 = 1 << 16;
 
-/// Checks that `next` follows `previous` (or starts the track) without a
-/// gap or overlap; anything else is handed to one thread.
+/// Checks that `next` follows `previous` without a gap or overlap and is
+/// not longer than a packet can be; anything else is handed to one thread.
 fn check_timeline(previous: Option<&Packet>, next: &Packet) -> Result<(), ParallelError> {
-    let expected = previous.map_or(Some(0), |p| p.ts().checked_add(p.dur()));
+    let expected = previous.map_or(Some(next.ts()), |p| p.ts().checked_add(p.dur()));
     if expected == Some(next.ts()) && next.dur() <= MAX_PACKET_SAMPLES {
         return Ok(());
     }
@@ -488,13 +500,16 @@ mod tests {
     }
 
     #[test]
-    fn a_timeline_that_does_not_start_at_zero_or_jumps_goes_to_one_thread() {
+    fn a_timeline_that_jumps_goes_to_one_thread() {
         let packet = |ts, dur| Packet::new_from_slice(0, ts, dur, &[]);
         let follows =
             |previous: Option<&Packet>, next: &Packet| check_timeline(previous, next).is_ok();
         assert!(follows(None, &packet(0, 1024)));
         assert!(follows(Some(&packet(0, 1024)), &packet(1024, 1024)));
-        assert!(!follows(None, &packet(1 << 40, 1024)), "first packet late");
+        assert!(
+            follows(None, &packet(1 << 40, 1024)),
+            "a stream cut from a longer one"
+        );
         assert!(!follows(Some(&packet(0, 1024)), &packet(4096, 1024)), "gap");
         assert!(
             !follows(Some(&packet(0, 1024)), &packet(512, 1024)),

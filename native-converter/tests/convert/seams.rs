@@ -205,3 +205,43 @@ fn a_two_thread_encode_of_a_long_mp4_decodes_to_the_sources_length() -> Result<(
     assert_eq!(decoded.len(), 40 * RATE as usize);
     Ok(())
 }
+
+#[test]
+fn a_fragmented_mp4_cut_from_a_longer_stream_is_encoded_in_parallel() -> Result<()> {
+    // Fragmented MP4 announces no length and its timestamps start at 100 s.
+    let dir = workdir()?;
+    let input = ffmpeg_make(
+        dir.path(),
+        "in.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &percussive_source(40),
+            "-ac",
+            "2",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "frag_keyframe+empty_moov+default_base_moof",
+            "-output_ts_offset",
+            "100",
+        ],
+    )?;
+    let (parallel, serial) = (dir.path().join("par.mp3"), dir.path().join("ser.mp3"));
+    encode(&input, &parallel, 2, 192)?;
+    encode(&input, &serial, 1, 192)?;
+    assert_ne!(
+        std::fs::read(&parallel)?,
+        std::fs::read(&serial)?,
+        "the parallel path did not run"
+    );
+    assert_decodes_cleanly(&parallel)?;
+    let (par, ser) = (ffmpeg_decode_left(&parallel)?, ffmpeg_decode_left(&serial)?);
+    assert_eq!(par.len(), ser.len());
+    let (lag, _) = best_lag(&ser, &par, ser.len() / 2, 8_192, 64).context("too short")?;
+    assert_eq!(lag, 0, "the parallel encode is shifted");
+    let snr = snr_db(&ser, &par, 0..ser.len());
+    assert!(snr > 20.0, "parallel against serial: {snr:.1} dB");
+    Ok(())
+}
