@@ -180,25 +180,19 @@ fn seams_hold_at_a_low_bit_rate_when_compressed_packets_are_dealt() -> Result<()
     check_seams(64, Source::AacMp4)
 }
 
+/// 40 s of [`percussive_source`] as stereo AAC in `in.mp4`, with `extra`
+/// ffmpeg output options.
+fn percussive_mp4(dir: &Path, extra: &[&str]) -> Result<std::path::PathBuf> {
+    let source = percussive_source(40);
+    let mut args = vec!["-f", "lavfi", "-i", &source, "-ac", "2", "-c:a", "aac"];
+    args.extend_from_slice(extra);
+    ffmpeg_make(dir, "in.mp4", &args)
+}
+
 #[test]
 fn a_two_thread_encode_of_a_long_mp4_decodes_to_the_sources_length() -> Result<()> {
     let dir = workdir()?;
-    let input = ffmpeg_make(
-        dir.path(),
-        "in.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            &percussive_source(40),
-            "-ac",
-            "2",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "160k",
-        ],
-    )?;
+    let input = percussive_mp4(dir.path(), &["-b:a", "160k"])?;
     let output = dir.path().join("out.mp3");
     encode(&input, &output, 2, 192)?;
     let decoded = ffmpeg_decode_left(&output)?;
@@ -210,24 +204,13 @@ fn a_two_thread_encode_of_a_long_mp4_decodes_to_the_sources_length() -> Result<(
 fn a_fragmented_mp4_cut_from_a_longer_stream_is_encoded_in_parallel() -> Result<()> {
     // Fragmented MP4 announces no length and its timestamps start at 100 s.
     let dir = workdir()?;
-    let input = ffmpeg_make(
-        dir.path(),
-        "in.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            &percussive_source(40),
-            "-ac",
-            "2",
-            "-c:a",
-            "aac",
-            "-movflags",
-            "frag_keyframe+empty_moov+default_base_moof",
-            "-output_ts_offset",
-            "100",
-        ],
-    )?;
+    let fragmented = [
+        "-movflags",
+        "frag_keyframe+empty_moov+default_base_moof",
+        "-output_ts_offset",
+        "100",
+    ];
+    let input = percussive_mp4(dir.path(), &fragmented)?;
     let (parallel, serial) = (dir.path().join("par.mp3"), dir.path().join("ser.mp3"));
     encode(&input, &parallel, 2, 192)?;
     encode(&input, &serial, 1, 192)?;
