@@ -23,9 +23,13 @@
 # (kernel, wasm guest code, Ed25519 key decoding inside the guest, SQLite,
 # the rest of the host: wasmtime, hyper, tokio, allocator). With STRACE=1 it
 # counts the host's system calls per request (strace -f -c, 200 sequential
-# requests on one connection) for /style.css and GET /jobs/{id}.
+# requests on one connection) for /style.css and GET /jobs/{id}. With CPU=1
+# it measures the host's CPU time per request (perf stat task-clock over a
+# c=16 wrk run / requests completed) for /style.css and GET /jobs/{id},
+# ROUNDS times interleaved: the figure to compare builds by on a shared
+# machine.
 #
-# Usage: bench/breakdown.sh [--short]    Env: DURATION=3  ROUNDS=3  PERF=0  STRACE=0
+# Usage: bench/breakdown.sh [--short]    Env: DURATION=3  ROUNDS=3  CPU=0  PERF=0  STRACE=0
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -102,6 +106,35 @@ for n in "${NAMES[@]}"; do
     done
 done
 
+# cpu_per_request NAME: host CPU µs per request at c=16, perf stat's
+# task-clock of the host over one wrk run divided by the requests it
+# completed. Steadier than req/s on a shared machine: others' load changes
+# how long a request waits for a core far more than how much CPU it takes.
+cpu_per_request() {
+    local stat="$BENCH_WORK/stat-$1" stat_pid requests task_ms
+    perf stat -x, -e task-clock -p "$HOST_PID" -o "$stat" -- sleep $((DURATION + 1)) &
+    stat_pid=$!
+    sleep 0.5
+    read -r _ _ _ _ requests < <(run "$1" 16)
+    wait "$stat_pid" || true
+    task_ms=$(awk -F, '/task-clock/ {print $1}' "$stat")
+    awk -v t="$task_ms" -v r="$requests" 'BEGIN { printf "%.1f", t * 1000 / r }'
+}
+if [[ "${CPU:-0}" == 1 ]] && command -v perf >/dev/null; then
+    declare -A S_CPU CPU_US
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for n in web gw_job; do
+            bench_log "host CPU per request, round $round: ${LABEL[$n]}"
+            S_CPU[$n]+="$(cpu_per_request "$n") "
+        done
+    done
+    for n in web gw_job; do
+        # shellcheck disable=SC2086 # one sample per word
+        CPU_US[$n]=$(printf '%s\n' ${S_CPU[$n]} | median)
+    done
+    CPU_LINE="${LABEL[web]} ${CPU_US[web]} µs (rounds: ${S_CPU[web]% }), ${LABEL[gw_job]} ${CPU_US[gw_job]} µs (rounds: ${S_CPU[gw_job]% })"
+fi
+
 if [[ "${PERF:-0}" == 1 ]] && command -v perf >/dev/null; then
     perf record -q -F 999 -g -p "$HOST_PID" -o "$BENCH_WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
     perf_pid=$!
@@ -169,6 +202,10 @@ for n in "${NAMES[@]}"; do
     printf '| %s | %s | %s | %s | %.0f | %.0f | %s | %s |\n' "${LABEL[$n]}" "${P50[$n]}" "$(us "${MEAN[$n]}")" \
         "${P99[$n]}" "${RPS[$n]}" "${RPS16[$n]}" "$what" "$cost"
 done
+if [[ -n "${CPU_LINE:-}" ]]; then
+    echo
+    echo "Host CPU per request at c=16 (perf stat task-clock / requests, median of $ROUNDS): $CPU_LINE"
+fi
 if [[ -n "${PERF_LINE:-}" ]]; then
     echo
     echo "perf, host CPU during GET /jobs/{id} at c=16: $PERF_LINE"
