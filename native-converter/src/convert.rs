@@ -132,10 +132,10 @@ fn encode_to(
         .is_none_or(|secs| secs >= Plan::min_parallel_secs(source.out_rate));
     let parallel = if threads < 2 || !long_enough {
         Err(source)
-    } else if let Some(packets) = source.packets(input)? {
+    } else if let Some((reader, track)) = source.packets(input)? {
         drop(source);
         Ok(
-            encode_packets(packets, path, options, threads, progress).map(|done| {
+            encode_packets(reader, track, path, options, threads, progress).map(|done| {
                 let secs = done.input_frames as f64 / f64::from(done.info.sample_rate.max(1));
                 (secs, done.info, done.output)
             }),

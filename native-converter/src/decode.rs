@@ -81,7 +81,7 @@ pub struct AudioDecoder {
     emitted: u64,
     pending: Option<PcmBlock>,
     /// Whether packet timestamps count samples exactly (see
-    /// [`AudioDecoder::into_packets`]).
+    /// [`AudioDecoder::open_packets`]).
     exact_timestamps: bool,
 }
 
@@ -102,10 +102,9 @@ pub(crate) struct PacketDecoder {
     consecutive_bad: u32,
 }
 
-/// An input opened for parallel decoding: its packets, and what every
-/// decoder of them needs.
-pub(crate) struct TrackPackets {
-    pub reader: TrackReader,
+/// What every decoder of a track's packets needs, when they are decoded in
+/// parallel (the packets come from a [`TrackReader`]).
+pub(crate) struct PacketTrack {
     pub params: CodecParameters,
     pub info: AudioInfo,
     /// The downmix every decoder of the track uses.
@@ -387,29 +386,26 @@ impl AudioDecoder {
     pub(crate) fn open_packets(
         path: &Path,
         primed: &AudioDecoder,
-    ) -> Result<Option<TrackPackets>, ConvertError> {
+    ) -> Result<Option<(TrackReader, PacketTrack)>, ConvertError> {
         if !primed.exact_timestamps {
             return Ok(None);
         }
+        // The same file, so the same track, codec and timestamps as `primed`.
         let this = Self::open_unprimed(path)?;
         // Positions are computed in i64; a trim beyond any real file's
         // length (a hostile edit list) stays on one thread.
         let sane = |n: u64| n < 1 << 40;
-        if !this.exact_timestamps
-            || this.info.sample_rate != primed.info.sample_rate
-            || !sane(this.to_skip)
-            || !this.remaining.is_none_or(sane)
-        {
+        if !sane(this.to_skip) || !this.remaining.is_none_or(sane) {
             return Ok(None);
         }
-        Ok(Some(TrackPackets {
-            reader: this.reader,
+        let track = PacketTrack {
             params: this.params,
             info: primed.info.clone(),
             mix: primed.packets.mix.clone(),
             skip: this.to_skip,
             length: this.remaining,
-        }))
+        };
+        Ok(Some((this.reader, track)))
     }
 
     fn apply_edit(&mut self, trim: EditTrim) {

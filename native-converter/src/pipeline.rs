@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::convert::{ConvertOptions, Progress};
-use crate::decode::{AudioDecoder, AudioInfo, PcmBlock, TrackPackets};
+use crate::decode::{AudioDecoder, AudioInfo, PacketTrack, PcmBlock, TrackReader};
 use crate::encode::{mp3_sample_rate, Mp3Encoder};
 use crate::resample::StreamResampler;
 use crate::verify::{CheckedWriter, OutputInfo};
@@ -104,7 +104,10 @@ impl AudioSource {
     ///
     /// # Errors
     /// As [`AudioSource::open`].
-    pub(crate) fn packets(&self, input: &Path) -> Result<Option<TrackPackets>, ConvertError> {
+    pub(crate) fn packets(
+        &self,
+        input: &Path,
+    ) -> Result<Option<(TrackReader, PacketTrack)>, ConvertError> {
         if self.resampler.is_some() {
             return Ok(None);
         }

@@ -21,18 +21,14 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
-use symphonia::core::codecs::CodecParameters;
 use symphonia::core::formats::Packet;
 
 use super::{
     finish, offer, run, Encoders, JoinFailure, ParallelError, Plan, SegmentAt, SegmentResult,
 };
 use crate::convert::{ConvertOptions, Progress};
-use crate::decode::{
-    check_complete, AudioInfo, PacketDecoder, PcmBlock, TrackPackets, TrackReader,
-};
+use crate::decode::{check_complete, AudioInfo, PacketDecoder, PacketTrack, PcmBlock, TrackReader};
 use crate::encode::Mp3Encoder;
-use crate::mix::Downmix;
 use crate::verify::OutputInfo;
 use crate::ConvertError;
 
@@ -82,48 +78,26 @@ pub(crate) struct PacketsDone {
 
 /// What every segment's decoder and encoder share.
 struct Shared<'a> {
-    track: &'a Track,
+    track: &'a PacketTrack,
     plan: &'a Plan,
     options: &'a ConvertOptions,
     /// One past the last input sample any segment kept.
     input_end: &'a AtomicU64,
 }
 
-/// [`TrackPackets`] without the reader.
-struct Track {
-    params: CodecParameters,
-    info: AudioInfo,
-    mix: Downmix,
-    skip: u64,
-    length: Option<u64>,
-}
-
-/// Encodes `track` with `threads` encoders into `path`.
+/// Encodes `track`, its packets read from `reader`, with `threads` encoders
+/// into `path`.
 ///
 /// # Errors
 /// See [`run`].
 pub(crate) fn encode_packets(
-    packets: TrackPackets,
+    mut reader: TrackReader,
+    track: PacketTrack,
     path: &Path,
     options: &ConvertOptions,
     threads: usize,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<PacketsDone, ParallelError> {
-    let TrackPackets {
-        mut reader,
-        params,
-        info,
-        mix,
-        skip,
-        length,
-    } = packets;
-    let track = Track {
-        params,
-        info,
-        mix,
-        skip,
-        length,
-    };
     let rate = track.info.sample_rate;
     let plan = Plan::for_packets(rate, track.info.expected_frames, threads);
     let encoders = Encoders {
@@ -184,7 +158,7 @@ impl Dealer<'_> {
     fn deal(
         &mut self,
         reader: &mut TrackReader,
-        track: &Track,
+        track: &PacketTrack,
         cancel: Option<&AtomicBool>,
         report: &mut dyn FnMut(),
     ) -> Result<(), ParallelError> {
@@ -451,12 +425,12 @@ mod tests {
     /// segment does, and returns `len` samples from `from` on.
     fn decode_from(path: &Path, from: i64, len: i64) -> Vec<Vec<f32>> {
         let primed = AudioDecoder::open(path).unwrap();
-        let mut track = AudioDecoder::open_packets(path, &primed)
+        let (mut reader, mut track) = AudioDecoder::open_packets(path, &primed)
             .unwrap()
             .expect("AAC in MP4 is dealt as packets");
         let mut decoder = PacketDecoder::new(&track.params, track.mix.clone()).unwrap();
         let mut out = PcmBlock::default();
-        while let Some(packet) = track.reader.next_packet().unwrap() {
+        while let Some(packet) = reader.next_packet().unwrap() {
             let start = packet.ts() as i64 - track.skip as i64;
             if start + packet.dur() as i64 <= from - PREROLL_SAMPLES {
                 continue;
