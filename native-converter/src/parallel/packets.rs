@@ -233,12 +233,14 @@ impl Dealer<'_> {
             let from = (plan.first_frame(k) * plan.spf) as i64 - PREROLL_SAMPLES;
             end > from && start < plan.end_sample(k) as i64
         };
-        let takers: Vec<usize> = (0..self.open.len())
-            .filter(|&i| wanted(self.open[i].index))
-            .collect();
+        // The last segment that wants the packet takes it; any before get a copy.
+        let last_taker = self.open.iter().rposition(|segment| wanted(segment.index));
         let mut packet = Some(packet);
-        for (n, &i) in takers.iter().enumerate() {
-            let packet = if n + 1 == takers.len() {
+        for i in 0..self.open.len() {
+            if !wanted(self.open[i].index) {
+                continue;
+            }
+            let packet = if Some(i) == last_taker {
                 packet.take()
             } else {
                 packet.clone()
