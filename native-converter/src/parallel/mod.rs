@@ -70,7 +70,8 @@ const PACKET_SEGMENT_SECS: (f64, f64) = (15.0, 3.0);
 pub struct Plan {
     /// Samples per MP3 frame (1152 for MPEG-1 rates, 576 below 32 kHz).
     pub spf: u64,
-    /// Frames per segment after the planned ones.
+    /// Frames per segment: the longest a planned one may be, and the length
+    /// of those after the plan.
     segment_frames: u64,
     /// Seam positions planned from the input's length: segments shrink
     /// towards the end so that the encoders finish together.
@@ -165,15 +166,10 @@ impl Plan {
         }
     }
 
-    /// Samples of the longest segment with its overlaps.
+    /// Samples of a full-length segment with its overlaps (planned segments
+    /// are never longer: their lengths are clamped to `segment_frames`).
     fn longest_samples(&self) -> u64 {
-        let planned = self.planned.iter().scan(0, |at, &next| {
-            let len = next - *at;
-            *at = next;
-            Some(len)
-        });
-        let frames = planned.max().unwrap_or(0).max(self.segment_frames);
-        (frames + WARMUP_FRAMES + SEAM_CANDIDATES + LOOKAHEAD_FRAMES) * self.spf
+        (self.segment_frames + WARMUP_FRAMES + SEAM_CANDIDATES + LOOKAHEAD_FRAMES) * self.spf
     }
 }
 
@@ -420,6 +416,10 @@ mod tests {
             .map(|k| plan.handover(k) - k.checked_sub(1).map_or(0, |p| plan.handover(p)))
             .collect();
         assert!(lengths.first() > lengths.last(), "{lengths:?}");
+        assert!(
+            lengths.iter().all(|&len| len <= plan.segment_frames),
+            "{lengths:?}"
+        );
         let total_frames = ten_minutes.div_ceil(plan.spf);
         let last = plan.handover(plan.planned.len() as u64 - 1);
         let shortest = Plan::frames(PACKET_SEGMENT_SECS.1, rate, plan.spf);
