@@ -68,30 +68,28 @@ fn run(args: Args) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let address = listener.local_addr()?;
+        let shutdown = shutdown_signal()?;
         // Tests and scripts wait for this exact line.
         println!("Serving http://{address}");
-        serve(listener, app, shutdown_signal()).await
+        serve(listener, app, shutdown).await
     })
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+/// Registers for SIGINT (Ctrl-C) and SIGTERM now, and returns a future that
+/// resolves when either arrives.
+///
+/// The handlers must exist before the `Serving` line is printed: a script that
+/// signals the host as soon as it sees that line would otherwise kill it with
+/// the default action (exit by signal) instead of a clean shutdown. Tokio's
+/// `ctrl_c()` registers only when first polled, so it is not used here.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
         tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    })
 }
