@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use clipwave_fuzz::split_line;
 use clipwave_token::{
-    check_claims, compact::parse_unverified, is_sane_id, public_jwks, token_hash, Claims, KeySet,
-    Policy, SessionRecord, SessionStore, SigningKey, StoreError, TokenType, Verifier,
+    invariants::{assert_key_document_invariants, assert_token_invariants},
+    public_jwks, KeySet, Policy, Verifier,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -42,56 +42,10 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// A session store in which every session belongs to `user-1` and lists
-/// exactly the token under test: the checks then run to their end.
-struct Listing(String);
-
-impl SessionStore for Listing {
-    fn load(&self, _sid: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let mut record = SessionRecord::new("user-1", NOW + 604_800);
-        record.add_access(self.0.clone(), NOW + 900, NOW, 15);
-        Ok(Some(record))
-    }
-}
-
-fn accepted_claims_hold(claims: &Claims, token: &str, typ: TokenType) {
-    let policy = fixture().verifier.policy();
-    assert_eq!(check_claims(claims, policy, typ, NOW), Ok(()));
-    let parsed = parse_unverified(token).expect("an accepted token parses");
-    assert_eq!(&parsed.claims, claims);
-}
-
+/// Every check on `token`, asserting the invariants `make test`'s property
+/// tests assert too (`clipwave_token::invariants`).
 fn check_token(token: &str) {
-    let verifier = &fixture().verifier;
-    if let Ok(parsed) = parse_unverified(token) {
-        assert!(token.starts_with(parsed.signing_input));
-        assert_eq!(parsed.signature.len(), 64);
-        assert!(is_sane_id(&parsed.kid));
-    }
-    let store = Listing(token_hash(token));
-    if let Ok(claims) = verifier.check_access(token, &store, NOW) {
-        accepted_claims_hold(&claims, token, TokenType::Access);
-    }
-    if let Ok(claims) = verifier.check_bearer(token, &store, NOW) {
-        assert_ne!(claims.typ, TokenType::Refresh);
-        accepted_claims_hold(&claims, token, claims.typ);
-    }
-    for typ in [TokenType::Access, TokenType::Refresh, TokenType::Service] {
-        if let Ok(claims) = verifier.verify_signed(token, typ, NOW) {
-            accepted_claims_hold(&claims, token, typ);
-        }
-    }
-}
-
-fn check_key_documents(text: &str) {
-    if let Ok(keys) = KeySet::from_jwks(text) {
-        let again = KeySet::from_jwks(&keys.to_jwks_json()).expect("our own JWKS parses");
-        assert_eq!(again.to_jwks_json(), keys.to_jwks_json());
-        assert!(!keys.to_jwks_json().contains("\"d\""));
-    }
-    if let Ok(key) = SigningKey::from_jwk(text) {
-        assert!(is_sane_id(key.kid()));
-    }
+    assert_token_invariants(&fixture().verifier, token, NOW);
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -117,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
                 URL_SAFE_NO_PAD.encode(&signature[..])
             ));
         }
-        2 => check_key_documents(&String::from_utf8_lossy(rest)),
+        2 => assert_key_document_invariants(&String::from_utf8_lossy(rest)),
         _ => {
             let (header, rest) = split_line(rest);
             let (payload, signature) = split_line(rest);

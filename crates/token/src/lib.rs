@@ -20,11 +20,15 @@
 //! - [`session`]: the `session:<sid>` record and the [`SessionStore`] trait.
 //! - [`authorization`]: Bearer and Basic `Authorization` parsers.
 //! - [`error`]: [`Rejection`], [`CheckError`] and their HTTP mapping.
+//! - `invariants` (feature `invariants`, tests and fuzzing only): what the
+//!   property tests and the fuzz target assert on any input.
 
 pub mod authorization;
 pub mod claims;
 pub mod compact;
 pub mod error;
+#[cfg(feature = "invariants")]
+pub mod invariants;
 pub mod keys;
 pub mod session;
 pub mod sign;
