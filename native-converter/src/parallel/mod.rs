@@ -28,10 +28,11 @@ mod packets;
 mod pcm;
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,6 +54,8 @@ pub const SEAM_CANDIDATES: u64 = 4;
 pub const LOOKAHEAD_FRAMES: u64 = 3;
 /// Length of a segment when PCM is dealt, in seconds.
 const PCM_SEGMENT_SECS: f64 = 6.0;
+/// How often progress is reported while the joiner finishes after the dealer.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 /// Segments planned ahead at most (≈ 40 hours of 15-s segments).
 const MAX_PLANNED_SEGMENTS: usize = 10_000;
 /// Longest and shortest segment when packets are dealt, in seconds. Longer
@@ -254,8 +257,16 @@ where
     let joined_frames = AtomicU64::new(0);
     let (results_tx, results_rx) = mpsc::channel();
     let encode_one = &encode_one;
+    // Nothing is ever sent on `joined_tx`: the joiner drops it when it
+    // returns (or panics), which wakes the calling thread at once. Polling
+    // `is_finished` between progress reports added up to one report
+    // interval (50 ms) to every conversion.
+    let (joined_tx, joined_rx) = mpsc::channel::<Infallible>();
     let outcome = std::thread::scope(|scope| {
-        let joiner = scope.spawn(|| join_all(writer, results_rx, &joined_frames));
+        let joiner = scope.spawn(|| {
+            let _finished = joined_tx;
+            join_all(writer, results_rx, &joined_frames)
+        });
         // A rendezvous: a segment is handed out only to an encoder that is
         // free. When the last encoder stops, the receiver goes with it and
         // the dealer's next hand-out fails instead of waiting for ever.
@@ -275,8 +286,7 @@ where
         let mut report_joined = || report(joined_frames.load(Ordering::Relaxed));
         let dealt = deal(&offers, &mut report_joined);
         drop(offers);
-        while !joiner.is_finished() {
-            std::thread::sleep(Duration::from_millis(50));
+        while let Err(RecvTimeoutError::Timeout) = joined_rx.recv_timeout(PROGRESS_INTERVAL) {
             report(joined_frames.load(Ordering::Relaxed));
         }
         let joined = joiner
