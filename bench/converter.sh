@@ -4,9 +4,9 @@
 # MP4 (H.264 160x120 + stereo 44.1 kHz AAC) generated into a temp dir that
 # is deleted afterwards (media is never committed).
 #
-# Each converter runs 3 times on the 10-minute input (median wall and CPU
-# time reported) and once on the 60-minute one (slow here); the converters
-# take turns within each round (ffmpeg, 1 thread, all cores, moviepy, then
+# Each converter runs 3 times on each input (median wall and CPU time
+# reported; the 60-minute rounds take about 5 minutes each here); the
+# converters take turns within each round (ffmpeg, 1 thread, all cores, moviepy, then
 # again), so a load change on a shared machine hits them all alike. Peak
 # RSS is that of the whole process tree (moviepy starts ffmpeg children).
 # LAME's default quality everywhere, 192 kbit/s CBR, as
@@ -14,11 +14,13 @@
 #
 # Usage: bench/converter.sh [--short]   (--short: the 10-minute input only)
 # Env:   RUNS=3  CARGO_TARGET_DIR=...   (where the release build goes)
+#        RUNS_LONG=$RUNS                (rounds on the 60-minute input)
 #        NO_MOVIEPY=1                   (skip the tutorial's converter)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS="${RUNS:-3}"
+RUNS_LONG="${RUNS_LONG:-$RUNS}"
 DURATIONS=(600 3600)
 [[ "${1:-}" == "--short" ]] && DURATIONS=(600)
 
@@ -105,7 +107,7 @@ for secs in "${DURATIONS[@]}"; do
     -f lavfi -i "anoisesrc=color=pink:amplitude=0.25:duration=$secs:sample_rate=44100" \
     -ac 2 -c:v libx264 -preset ultrafast -c:a aac -b:a 128k -shortest "$IN"
   runs=$RUNS
-  ((secs > 600)) && runs=1 # the 60-minute input is slow here: one run
+  ((secs > 600)) && runs=$RUNS_LONG
   declare -A WALLS CPUS RSS
   for ((i = 0; i < runs; i++)); do
     for name in "${NAMES[@]}"; do
@@ -139,5 +141,5 @@ for secs in "${DURATIONS[@]}"; do
   unset WALL CPU RSS WALLS CPUS
 done
 echo
-echo "speed = ffmpeg wall time / this wall time (higher is faster); medians of $RUNS runs (60 min: 1)"
+echo "speed = ffmpeg wall time / this wall time (higher is faster); medians of $RUNS runs (60 min: $RUNS_LONG)"
 echo "cpu s = user + system time; peak MiB = largest of the runs"
