@@ -88,6 +88,20 @@ fn an_mkv_with_video_and_vorbis_audio_converts() -> Result<()> {
 }
 
 #[test]
+fn a_webm_with_vp8_video_and_vorbis_audio_converts() -> Result<()> {
+    // WebM is Matroska with its own doctype and only VP8/VP9/AV1 video.
+    let mut args: Vec<&str> = VIDEO[..4].to_vec();
+    args.extend_from_slice(&["-c:v", "libvpx", "-b:v", "200k", "-shortest"]);
+    args.extend_from_slice(&["-c:a", "libvorbis", "-ac", "2"]);
+    let s = converts("in.webm", 48_000, &args)?;
+    assert_eq!(
+        (s.sample_rate, s.channels, s.input_codec.as_str()),
+        (48_000, 2, "vorbis")
+    );
+    Ok(())
+}
+
+#[test]
 fn an_ogg_vorbis_file_converts() -> Result<()> {
     converts("in.ogg", 44_100, &["-c:a", "libvorbis"])?;
     Ok(())
