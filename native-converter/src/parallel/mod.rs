@@ -59,8 +59,8 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 /// Segments planned ahead at most (≈ 40 hours of 15-s segments).
 const MAX_PLANNED_SEGMENTS: usize = 10_000;
 /// Longest and shortest segment when packets are dealt, in seconds. Longer
-/// segments mean fewer seams (each costs ≈ 15 frames of encoding: warm-up,
-/// overlap and a LAME start-up), but the joiner and the encoders hold a
+/// segments mean fewer seams (each costs ≈ 12 frames of encoding, counted
+/// with callgrind: warm-up, seam candidates, look-ahead), but the joiner and the encoders hold a
 /// segment's MP3 and its packets: on a 60-minute file peak RSS measured
 /// 14.3 MiB at 15 s, 14.9–15.5 MiB at 20 s and 17.6 MiB at 30 s.
 /// The shortest bounds the time one encoder may idle at the end while the

@@ -39,20 +39,25 @@ fn assert_decodes_to(output: &Path, rate: u32, secs: f64) -> Result<()> {
     Ok(())
 }
 
-const VIDEO: [&str; 6] = [
+const VIDEO_SOURCE: [&str; 4] = [
     "-f",
     "lavfi",
     "-i",
     "testsrc=size=160x120:rate=25:duration=2",
-    "-c:v",
-    "libx264",
 ];
 
-fn with_video<'a>(audio_args: &[&'a str]) -> Vec<&'a str> {
-    let mut args: Vec<&str> = VIDEO.to_vec();
+/// A test picture encoded with `video_codec` beside the audio.
+fn with_video_in<'a>(video_codec: &[&'a str], audio_args: &[&'a str]) -> Vec<&'a str> {
+    let mut args: Vec<&str> = VIDEO_SOURCE.to_vec();
+    args.extend_from_slice(video_codec);
     args.extend_from_slice(&["-shortest"]);
     args.extend_from_slice(audio_args);
     args
+}
+
+/// A test picture in H.264 beside the audio.
+fn with_video<'a>(audio_args: &[&'a str]) -> Vec<&'a str> {
+    with_video_in(&["-c:v", "libx264"], audio_args)
 }
 
 #[test]
@@ -90,9 +95,10 @@ fn an_mkv_with_video_and_vorbis_audio_converts() -> Result<()> {
 #[test]
 fn a_webm_with_vp8_video_and_vorbis_audio_converts() -> Result<()> {
     // WebM is Matroska with its own doctype and only VP8/VP9/AV1 video.
-    let mut args: Vec<&str> = VIDEO[..4].to_vec();
-    args.extend_from_slice(&["-c:v", "libvpx", "-b:v", "200k", "-shortest"]);
-    args.extend_from_slice(&["-c:a", "libvorbis", "-ac", "2"]);
+    let args = with_video_in(
+        &["-c:v", "libvpx", "-b:v", "200k"],
+        &["-c:a", "libvorbis", "-ac", "2"],
+    );
     let s = converts("in.webm", 48_000, &args)?;
     assert_eq!(
         (s.sample_rate, s.channels, s.input_codec.as_str()),
